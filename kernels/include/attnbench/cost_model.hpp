@@ -1,0 +1,42 @@
+#pragma once
+/// \file cost_model.hpp
+/// Exact operation and byte counts as functions of the descriptor. The formulas are documented in
+/// docs/SEMANTICS.md ("Cost model"); every result record's rates are derived from these.
+///
+/// Conventions: a multiply-add is 2 flops; a bias add is 1; softmax (max, exp, sum, divide) and masking
+/// are not counted, as in the FlashAttention papers; in additive scoring tanh counts as 1 op.
+
+#include <cstdint>
+
+#include "attnbench/problem.hpp"
+
+namespace attnbench {
+
+/// Query-key pairs that take part in the softmax: seq_q * seq_kv, or for a causal mask the exact
+/// count of pairs with `j <= i + (seq_kv - seq_q)`. Padding masks count the full rectangle (the valid
+/// lengths are data, not part of the descriptor). Per (batch, head).
+std::int64_t visible_pairs(const Problem& p);
+
+struct FlopCount {
+  double score = 0;        ///< producing the score matrix (QK^T, or the additive/multiplicative form)
+  double weighting = 0;    ///< P·V
+  double projections = 0;  ///< Q/K/V/O linear layers incl. bias adds (0 without --projections)
+  double total() const { return score + weighting + projections; }
+};
+
+/// Useful floating-point operations of one forward pass.
+FlopCount flops(const Problem& p);
+
+/// Bytes held by the tensors at the kernel boundary: inputs, weights, lengths and the output. This is
+/// also the compulsory memory traffic of one forward pass (each read once, the output written once),
+/// what a kernel with perfect on-chip reuse would move: the denominator of GB/s.
+std::int64_t io_bytes(const Problem& p);
+
+/// Bytes the float64 reference needs on top of io_bytes (its double-precision output and, with
+/// projections, the projected Q/K/V).
+std::int64_t reference_bytes(const Problem& p);
+
+/// Query tokens processed per forward pass (batch * seq_q): the numerator of tokens/s.
+std::int64_t query_tokens(const Problem& p);
+
+}  // namespace attnbench

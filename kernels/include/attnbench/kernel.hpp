@@ -1,0 +1,84 @@
+#pragma once
+/// \file kernel.hpp
+/// The kernel contract. A kernel is a named implementation (`<op>.<algorithm>.<backend>`) with declared
+/// capabilities, a `supports(problem)` answer with a reason, a memory estimate, and a set-up step
+/// (`prepare`: allocation, weight packing) separate from the timed call (`PreparedKernel::run`).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attnbench/problem.hpp"
+#include "attnbench/tensor.hpp"
+
+namespace attnbench {
+
+enum class Family { attention, cnn, rnn };
+enum class Parallelism { serial, openmp, tbb, mpi };
+const char* to_string(Family f);
+const char* to_string(Parallelism p);
+
+struct Capabilities {
+  std::vector<Mask> masks{Mask::none};
+  std::vector<Score> scores{Score::scaled_dot};
+  bool cross = false;          ///< seq_q != seq_kv (incl. decode)
+  bool grouped_query = false;  ///< kv_heads < heads
+  bool projections = false;    ///< the full module with Q/K/V/O linear layers
+  Parallelism parallelism = Parallelism::serial;
+  /// Largest max_rel_error (see check.hpp) accepted against the float64 reference.
+  double tolerance = 1e-4;
+};
+
+struct KernelInfo {
+  std::string id;           ///< e.g. "mha.naive.serial"
+  Family family = Family::attention;
+  std::string description;  ///< one line, for `attnbench list`
+  Capabilities caps;
+};
+
+/// `supports()`'s answer: ok, or the reason it is not.
+struct Support {
+  bool ok = true;
+  std::string reason;
+  static Support yes() { return {}; }
+  static Support no(std::string why) { return {false, std::move(why)}; }
+};
+
+/// How a kernel should run: threads for openmp/tbb kernels (serial kernels ignore it).
+struct RunContext {
+  int threads = 1;
+};
+
+/// A kernel after set-up for one problem. `run` is the timed call: it reads the inputs (q, k, v,
+/// lengths) from the set on every call, writes `out`, never throws and never allocates from the OS
+/// in steady state.
+class PreparedKernel {
+ public:
+  virtual ~PreparedKernel() = default;
+  virtual void run(const TensorSet& inputs, Tensor& out) = 0;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  virtual const KernelInfo& info() const = 0;
+  const std::string& id() const { return info().id; }
+
+  /// Can this kernel run `p`? The default checks the declared capabilities and names the first
+  /// missing one; kernels with further limits override and call it first. `p` must be valid.
+  virtual Support supports(const Problem& p) const;
+
+  /// Bytes this kernel allocates beyond the boundary tensors (io_bytes) when run under `ctx`:
+  /// scratch and packed weights. The harness refuses a case that would not fit before preparing it.
+  virtual std::int64_t workspace_bytes(const Problem& p, const RunContext& ctx) const = 0;
+
+  /// Set-up: allocate scratch, pack weights. Only called when supports(p).ok. May throw.
+  virtual std::unique_ptr<PreparedKernel> prepare(const Problem& p, const TensorSet& tensors,
+                                                  const RunContext& ctx) const = 0;
+
+  /// Threads the kernel will actually use under `ctx` (1 for serial kernels).
+  int effective_threads(const RunContext& ctx) const;
+};
+
+}  // namespace attnbench

@@ -1,0 +1,54 @@
+#pragma once
+/// \file workload.hpp
+/// Which tensors a problem reads and writes, by name and shape, and seeded random contents for them.
+/// The same names are the `.npy` file names of `attnbench run --inputs DIR / --save-output DIR`.
+///
+/// Attention core (no projections), E = heads * head_dim:
+///   q [B, Lq, H, d]   k [B, Lk, Hk, d]   v [B, Lk, Hk, dv]            -> out [B, Lq, H, dv]
+/// Full module (--projections), torch.nn.Linear convention y = x W^T + b:
+///   q [B, Lq, E]  k [B, Lk, E]  v [B, Lk, E]
+///   w_q [H*d, E] b_q [H*d]  w_k [Hk*d, E] b_k [Hk*d]  w_v [Hk*dv, E] b_v [Hk*dv]
+///   w_o [E, H*dv] b_o [E]                                             -> out [B, Lq, E]
+/// Padding mask:            lengths [B] int32, valid keys per batch entry, 0 <= len <= Lk
+/// Multiplicative scoring:  w_score [H, d, d]
+/// Additive scoring:        w_score_q [H, da, d]  w_score_k [H, da, d]  v_score [H, da], da = d
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attnbench/problem.hpp"
+#include "attnbench/tensor.hpp"
+
+namespace attnbench {
+
+enum class TensorRole { input, weight, output };
+
+struct TensorSpec {
+  std::string name;
+  Shape shape;
+  DataType type;
+  TensorRole role;
+};
+
+/// Every tensor the problem reads, in a fixed order (inputs first, then weights).
+std::vector<TensorSpec> input_specs(const Problem& p);
+/// The output tensor ("out").
+TensorSpec output_spec(const Problem& p);
+/// Hidden width of additive (Bahdanau) scoring; fixed to head_dim.
+inline std::int64_t additive_dim(const Problem& p) { return p.head_dim; }
+
+/// Allocate and fill every input spec from a deterministic generator (same seed, same data on every
+/// platform): activations ~ N(0, 1); weights ~ N(0, 1/fan_in) so scores stay O(1); biases ~ N(0, 0.1²);
+/// lengths uniform in [1, Lk].
+TensorSet make_inputs(const Problem& p, std::uint64_t seed);
+/// Fill one tensor as make_inputs would (used when a user's --inputs directory lacks a weight).
+Tensor make_tensor(const Problem& p, const TensorSpec& spec, std::uint64_t seed);
+/// Check that `tensors` holds every input spec of `p` with its exact shape and type, and that padding
+/// lengths lie in [0, seq_kv]. Throws std::invalid_argument naming the tensor, what it holds and what
+/// was expected. Kernels and the reference may then assume well-formed inputs.
+void validate_inputs(const Problem& p, const TensorSet& tensors);
+/// A zeroed output tensor of output_spec(p).
+Tensor make_output(const Problem& p);
+
+}  // namespace attnbench

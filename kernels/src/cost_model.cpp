@@ -1,0 +1,62 @@
+// FLOP and byte counts of a Problem. Formulas: docs/SEMANTICS.md, "Cost model".
+#include "attnbench/cost_model.hpp"
+
+#include "attnbench/workload.hpp"
+
+namespace attnbench {
+
+std::int64_t visible_pairs(const Problem& p) {
+  const std::int64_t lq = p.seq_q, lk = p.seq_kv;
+  if (p.mask != Mask::causal) return lq * lk;
+  // Row i sees keys j <= i + (lk - lq): i + (lk - lq) + 1 of them, never more than lk (the last row
+  // sees all), none for the first lq - lk rows when lq > lk.
+  if (lq <= lk) return lq * lk - lq * (lq - 1) / 2;
+  return lk * (lk + 1) / 2;
+}
+
+FlopCount flops(const Problem& p) {
+  const double B = double(p.batch), H = double(p.heads), Hk = double(p.kv_heads);
+  const double Lq = double(p.seq_q), Lk = double(p.seq_kv), d = double(p.head_dim), dv = double(p.value_dim);
+  const double E = double(p.model_dim());
+  const double pairs = double(visible_pairs(p));
+  FlopCount f;
+  switch (p.score) {
+    case Score::scaled_dot:
+      f.score = 2 * B * H * pairs * d;
+      break;
+    case Score::multiplicative:  // q' = W q once per query row, then q'.k per pair
+      f.score = 2 * B * H * Lq * d * d + 2 * B * H * pairs * d;
+      break;
+    case Score::additive: {  // W_q q and W_k k once per row, then per pair and hidden unit: add, tanh, mul-add
+      const double da = double(additive_dim(p));
+      f.score = 2 * B * H * (Lq + Lk) * d * da + 4 * B * H * pairs * da;
+      break;
+    }
+  }
+  f.weighting = 2 * B * H * pairs * dv;
+  if (p.projections) {
+    const double q = B * Lq * H * d, k = B * Lk * Hk * d, v = B * Lk * Hk * dv;  // outputs of each layer
+    f.projections = (2 * E + 1) * (q + k + v)          // Q, K, V: E inputs per output, plus bias
+                    + (2 * H * dv + 1) * (B * Lq * E);  // O: H*dv inputs per output, plus bias
+  }
+  return f;
+}
+
+std::int64_t io_bytes(const Problem& p) {
+  std::int64_t bytes = 0;
+  for (const TensorSpec& s : input_specs(p)) bytes += element_count(s.shape) * std::int64_t(size_of(s.type));
+  const TensorSpec out = output_spec(p);
+  return bytes + element_count(out.shape) * std::int64_t(size_of(out.type));
+}
+
+std::int64_t reference_bytes(const Problem& p) {
+  std::int64_t doubles = element_count(output_spec(p).shape);
+  if (p.projections)  // projected Q, K, V and the pre-projection attention output, all in double
+    doubles += p.batch * (p.seq_q * p.heads * (p.head_dim + p.value_dim) +
+                          p.seq_kv * p.kv_heads * (p.head_dim + p.value_dim));
+  return doubles * std::int64_t(sizeof(double)) + p.seq_kv * std::int64_t(sizeof(double)) * 2;
+}
+
+std::int64_t query_tokens(const Problem& p) { return p.batch * p.seq_q; }
+
+}  // namespace attnbench

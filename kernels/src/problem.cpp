@@ -1,0 +1,77 @@
+// Problem descriptor: enum names and validation rules.
+#include "attnbench/problem.hpp"
+
+#include <array>
+#include <string>
+
+namespace attnbench {
+
+ProblemError::ProblemError(std::string field, const std::string& message)
+    : std::invalid_argument(message), field_(std::move(field)) {}
+
+namespace {
+
+template <class E, std::size_t N>
+E parse_enum(std::string_view s, std::string_view field, const std::array<std::pair<E, const char*>, N>& names) {
+  for (const auto& [value, name] : names)
+    if (s == name) return value;
+  std::string valid;
+  for (const auto& [value, name] : names) valid += std::string(valid.empty() ? "" : "|") + name;
+  throw ProblemError(std::string(field), std::string(field) + ": unknown value '" + std::string(s) +
+                                             "' (valid: " + valid + ")");
+}
+
+template <class E, std::size_t N>
+std::string_view enum_name(E v, const std::array<std::pair<E, const char*>, N>& names) {
+  for (const auto& [value, name] : names)
+    if (value == v) return name;
+  return "?";
+}
+
+constexpr std::array<std::pair<Mask, const char*>, 3> kMasks{
+    {{Mask::none, "none"}, {Mask::causal, "causal"}, {Mask::padding, "padding"}}};
+constexpr std::array<std::pair<Score, const char*>, 3> kScores{{{Score::scaled_dot, "scaled_dot"},
+                                                                 {Score::additive, "additive"},
+                                                                 {Score::multiplicative, "multiplicative"}}};
+constexpr std::array<std::pair<DType, const char*>, 1> kDTypes{{{DType::fp32, "fp32"}}};
+
+void require_size(const char* field, std::int64_t value) {
+  if (value < 1)
+    throw ProblemError(field, std::string(field) + " must be >= 1 (got " + std::to_string(value) + ")");
+  if (value > kMaxDim)
+    throw ProblemError(field, std::string(field) + " must be <= " + std::to_string(kMaxDim) + " (got " +
+                                  std::to_string(value) + ")");
+}
+
+}  // namespace
+
+std::string_view to_string(Mask m) { return enum_name(m, kMasks); }
+std::string_view to_string(Score s) { return enum_name(s, kScores); }
+std::string_view to_string(DType t) { return enum_name(t, kDTypes); }
+Mask parse_mask(std::string_view s, std::string_view field) { return parse_enum(s, field, kMasks); }
+Score parse_score(std::string_view s, std::string_view field) { return parse_enum(s, field, kScores); }
+DType parse_dtype(std::string_view s, std::string_view field) { return parse_enum(s, field, kDTypes); }
+
+void Problem::validate() const {
+  require_size("batch", batch);
+  require_size("heads", heads);
+  require_size("kv_heads", kv_heads);
+  require_size("seq_q", seq_q);
+  require_size("seq_kv", seq_kv);
+  require_size("head_dim", head_dim);
+  require_size("value_dim", value_dim);
+  if (kv_heads > heads || heads % kv_heads != 0)
+    throw ProblemError("kv_heads", "kv_heads (" + std::to_string(kv_heads) + ") must divide heads (" +
+                                       std::to_string(heads) +
+                                       "): each KV head serves heads/kv_heads query heads");
+  // Every boundary tensor must stay addressable; the harness's memory check refuses far smaller ones.
+  const long double limit = static_cast<long double>(std::int64_t{1} << 40);
+  const long double widest = static_cast<long double>(heads) * static_cast<long double>(std::max(head_dim, value_dim));
+  const long double largest = static_cast<long double>(batch) * std::max(seq_q, seq_kv) *
+                              std::max(widest, static_cast<long double>(seq_q) * static_cast<long double>(seq_kv));
+  if (largest > limit)
+    throw ProblemError("batch", "problem too large: a tensor of this case would hold more than 2^40 elements; "
+                                "reduce batch, seq or heads");
+}
+
+}  // namespace attnbench

@@ -1,0 +1,78 @@
+// The kernel registry: one explicit list, filled by a plain function (no self-registering statics,
+// which a static library's linker may drop).
+#include "attnbench/registry.hpp"
+
+#include <algorithm>
+
+namespace attnbench {
+
+// Each kernel lives in its own file under kernels/<family>/ and exposes one accessor.
+namespace kernels {
+const Kernel& mha_naive_serial();
+const Kernel& mha_naive_omp();
+}  // namespace kernels
+
+namespace {
+
+std::vector<const Kernel*> make_registry() {
+  return {
+      &kernels::mha_naive_serial(),
+      &kernels::mha_naive_omp(),
+  };
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Shell-style glob with '*' and '?'.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  if (pattern.empty()) return text.empty();
+  if (pattern[0] == '*')
+    return glob_match(pattern.substr(1), text) || (!text.empty() && glob_match(pattern, text.substr(1)));
+  return !text.empty() && (pattern[0] == '?' || pattern[0] == text[0]) &&
+         glob_match(pattern.substr(1), text.substr(1));
+}
+
+}  // namespace
+
+const std::vector<const Kernel*>& registry() {
+  static const std::vector<const Kernel*> kernels = make_registry();
+  return kernels;
+}
+
+const Kernel* find_kernel(std::string_view id) {
+  for (const Kernel* k : registry())
+    if (k->id() == id) return k;
+  return nullptr;
+}
+
+std::vector<std::string> closest_kernel_ids(std::string_view id, std::size_t count) {
+  std::vector<std::pair<std::size_t, std::string>> ranked;
+  for (const Kernel* k : registry()) ranked.emplace_back(edit_distance(id, k->id()), k->id());
+  std::stable_sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < ranked.size() && i < count; ++i) ids.push_back(ranked[i].second);
+  return ids;
+}
+
+std::vector<const Kernel*> select_kernels(std::string_view pattern) {
+  std::vector<const Kernel*> chosen;
+  for (const Kernel* k : registry())
+    if (pattern == "all" || pattern == to_string(k->info().family) || glob_match(pattern, k->id()))
+      chosen.push_back(k);
+  return chosen;
+}
+
+}  // namespace attnbench

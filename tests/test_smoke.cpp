@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "attnbench/registry.hpp"
+TEST(Smoke, Registry) { EXPECT_FALSE(attnbench::registry().empty()); }
