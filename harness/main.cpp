@@ -1,1 +1,79 @@
-int main(){return 0;}
+// attnbench: benchmark and profile multi-head attention (and CNN/RNN baselines) on CPUs and clusters.
+// Sub-commands in the style of git; exit status 0 ok, 1 a check failed, 2 bad input.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "attnbench/problem.hpp"
+#include "build_info.hpp"
+#include "cli_parse.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "mpi_session.hpp"
+#include "npy.hpp"
+#include "results_file.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: attnbench <command> [options]
+
+commands:
+  list      the registered kernels and what each supports          attnbench list [--json]
+  run       measure kernels on problems, side by side               attnbench run --kernel all --problem b1_h8_sq512_d64 --check
+
+'attnbench <command> --help' describes a command's options.
+Exit status: 0 success, 1 a correctness check failed, 2 bad input.
+)";
+
+int dispatch(const std::vector<std::string>& words, const attnbench::MpiSession& mpi) {
+  using namespace attnbench;
+  if (words.empty()) {
+    std::cerr << kUsage;
+    return kExitBadInput;
+  }
+  const std::string& command = words.front();
+  const std::vector<std::string> args(words.begin() + 1, words.end());
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (command == "--version" || command == "version") {
+    const BuildInfo& b = build_info();
+    std::cout << "attnbench " << b.version << " (" << b.git_commit << ", " << b.compiler << ", " << b.build_type << ")\n";
+    return kExitOk;
+  }
+  if (command == "list") return cmd_list(args);
+  if (command == "run") return cmd_run(args, mpi);
+  for (const char* planned : {"sweep", "profile", "calibrate", "report", "compare"})
+    if (command == planned)
+      throw UsageError("'" + command + "' is planned but not in this version yet; available: list, run");
+  const std::string suggestion = did_you_mean(command, {"list", "run"});
+  throw UsageError("unknown command '" + command + "'" + (suggestion.empty() ? "" : "; " + suggestion) +
+                   " (see 'attnbench --help')");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace attnbench;
+  try {
+    MpiSession mpi(argc, argv);
+    const std::vector<std::string> words(argv + 1, argv + argc);
+    try {
+      return dispatch(words, mpi);
+    } catch (const UsageError& e) {
+      if (mpi.is_root()) std::cerr << "attnbench: error: " << e.what() << "\n";
+      return kExitBadInput;
+    } catch (const NpyError& e) {
+      if (mpi.is_root()) std::cerr << "attnbench: error: " << e.what() << "\n";
+      return kExitBadInput;
+    } catch (const ResultsFileError& e) {
+      if (mpi.is_root())
+        std::cerr << "attnbench: error: " << e.what() << " (records written before this point are intact)\n";
+      return kExitBadInput;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "attnbench: internal error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+}

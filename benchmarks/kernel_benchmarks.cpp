@@ -1,0 +1,113 @@
+// Google Benchmark over the kernel registry: one benchmark per (registered kernel, problem), so every
+// registered kernel is benchmarked by being registered. Output is Google Benchmark's own (console,
+// --benchmark_format=json), with GFLOP/s, bytes/s and tokens/s as rate counters.
+//
+//   attnbench_gbench [--problems=b1_h8_sq512_d64,b1_h8_sq512_d64_causal] [--kernels=mha.*] [benchmark flags]
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "attnbench/cost_model.hpp"
+#include "attnbench/registry.hpp"
+#include "attnbench/workload.hpp"
+
+namespace {
+
+using namespace attnbench;
+
+// Default shapes: small enough to finish in seconds per kernel on a laptop; override with --problems.
+// b1_h8_sq512_d64: one BERT-base-sized layer's attention at half its 512 context with 8 heads.
+constexpr const char* kDefaultProblems =
+    "b1_h8_sq512_d64,b1_h8_sq512_d64_causal,b1_h8_sq1_skv2048_d64,b1_h8_sq256_d64_proj";
+
+void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
+  const Support support = kernel->supports(p);
+  if (!support.ok) {
+    state.SkipWithError(support.reason.c_str());
+    return;
+  }
+  RunContext ctx;
+  ctx.threads = int(state.threads() > 1 ? state.threads() : std::max(1u, std::thread::hardware_concurrency()));
+  const TensorSet inputs = make_inputs(p, 42);
+  Tensor out = make_output(p);
+  std::unique_ptr<PreparedKernel> prepared;
+  try {
+    prepared = kernel->prepare(p, inputs, ctx);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  for (auto _ : state) {
+    prepared->run(inputs, out);
+    benchmark::DoNotOptimize(out.raw());
+    benchmark::ClobberMemory();
+  }
+  const double iterations = double(state.iterations());
+  state.counters["FLOPS"] = benchmark::Counter(flops(p).total() * iterations, benchmark::Counter::kIsRate);
+  state.counters["tokens"] = benchmark::Counter(double(query_tokens(p)) * iterations, benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(std::int64_t(double(io_bytes(p)) * iterations));
+  state.counters["threads"] = kernel->effective_threads(ctx);
+}
+
+// Takes --problems= and --kernels= out of argv before Google Benchmark sees it.
+std::string take_flag(int& argc, char** argv, const char* name, const char* fallback) {
+  const std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      std::string value = argv[i] + prefix.size();
+      for (int j = i; j < argc - 1; ++j) argv[j] = argv[j + 1];
+      --argc;
+      return value;
+    }
+  return fallback;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == ',') {
+      if (i > start) items.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return items;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string problems_text = take_flag(argc, argv, "problems", kDefaultProblems);
+  const std::string kernels_text = take_flag(argc, argv, "kernels", "all");
+  std::vector<Problem> problems;
+  std::vector<const Kernel*> kernels;
+  try {
+    for (const std::string& s : split(problems_text)) problems.push_back(parse_problem(s));
+  } catch (const ProblemError& e) {
+    std::cerr << "attnbench_gbench: --problems: " << e.what() << "\n";
+    return 2;
+  }
+  for (const std::string& pattern : split(kernels_text)) {
+    const auto matched = select_kernels(pattern);
+    if (matched.empty()) {
+      std::cerr << "attnbench_gbench: --kernels: no kernel matches '" << pattern << "' (attnbench list shows all)\n";
+      return 2;
+    }
+    kernels.insert(kernels.end(), matched.begin(), matched.end());
+  }
+  for (const Problem& p : problems)
+    for (const Kernel* k : kernels)
+      benchmark::RegisterBenchmark((k->id() + "/" + p.str()).c_str(), bench_case, k, p)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::AddCustomContext("attnbench_problems", problems_text);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

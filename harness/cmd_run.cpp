@@ -1,0 +1,281 @@
+// `attnbench run`: measure the chosen kernels on the chosen problems, side by side in one process,
+// print a table and append one record per case to --out.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "attnbench/registry.hpp"
+#include "attnbench/reference.hpp"
+#include "attnbench/workload.hpp"
+#include "case_runner.hpp"
+#include "cli_problem.hpp"
+#include "commands.hpp"
+#include "console_table.hpp"
+#include "exit_codes.hpp"
+#include "memory_info.hpp"
+#include "mpi_session.hpp"
+#include "provenance.hpp"
+#include "results_file.hpp"
+#include "tensor_dir.hpp"
+
+namespace attnbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The kernel every speed-up is quoted against.
+constexpr const char* kBaselineKernel = "mha.naive.serial";
+
+struct Settings {
+  std::vector<Problem> problems;
+  std::vector<const Kernel*> kernels;
+  std::set<const Kernel*> named;  ///< chosen by exact id: an unsupported case is an error, not a skip
+  RunContext context;
+  MeasureOptions measure;
+  bool check = false;
+  std::uint64_t seed = 42;
+  std::optional<std::vector<std::int32_t>> kv_lengths;
+  std::optional<fs::path> out, inputs, save_output;
+};
+
+po::options_description run_options() {
+  po::options_description o("Run");
+  o.add_options()
+      ("help,h", "show this help")
+      ("kernel", po::value<std::vector<std::string>>()->composing(),
+       "kernel id, glob (mha.*), family (attention) or all; repeatable or comma-separated")
+      ("threads", po::value<std::string>(), "threads for openmp/tbb kernels (default: all logical CPUs)")
+      ("check", po::bool_switch(), "compare each output with the float64 reference; exit 1 if a kernel "
+                                   "exceeds its tolerance")
+      ("out", po::value<std::string>(), "append one JSON Lines record per case to this file (created if missing)")
+      ("inputs", po::value<std::string>(), "read q.npy k.npy v.npy [lengths.npy] and any weights from this "
+                                           "directory (missing weights are generated from --seed)")
+      ("save-output", po::value<std::string>(), "write the inputs used and out.npy to this directory")
+      ("seed", po::value<std::string>()->default_value("42"), "seed of the random inputs")
+      ("kv-lengths", po::value<std::string>(), "padding mask: valid keys per batch entry, comma-separated "
+                                               "(default: random in [1, seq-kv] from --seed)");
+  po::options_description m("Measurement");
+  m.add_options()
+      ("warmup", po::value<std::string>()->default_value("1"), "untimed runs before measuring (at least 50 ms)")
+      ("min-reps", po::value<std::string>()->default_value("5"), "minimum timed repetitions")
+      ("max-reps", po::value<std::string>()->default_value("1000"), "maximum timed repetitions")
+      ("min-time", po::value<std::string>()->default_value("0.5"), "keep repeating until this many seconds are timed")
+      ("max-time", po::value<std::string>()->default_value("30"), "stop repeating after this many seconds");
+  po::options_description all("attnbench run: measure kernels on problems side by side\n");
+  all.add(problem_options()).add(o).add(m);
+  return all;
+}
+
+std::vector<const Kernel*> resolve_kernels(const po::variables_map& vm, std::set<const Kernel*>& named) {
+  if (!vm.count("kernel")) throw UsageError("missing --kernel: name one (e.g. --kernel mha.naive.serial) or 'all'; "
+                                            "'attnbench list' shows the registered kernels");
+  std::vector<const Kernel*> chosen;
+  for (const std::string& item : vm["kernel"].as<std::vector<std::string>>())
+    for (const std::string& pattern : split_list("--kernel", item)) {
+      if (const Kernel* k = find_kernel(pattern)) {
+        named.insert(k);
+        if (std::find(chosen.begin(), chosen.end(), k) == chosen.end()) chosen.push_back(k);
+        continue;
+      }
+      const std::vector<const Kernel*> matched = select_kernels(pattern);
+      if (matched.empty()) {
+        std::string close;
+        for (const std::string& id : closest_kernel_ids(pattern)) close += (close.empty() ? "" : ", ") + id;
+        throw UsageError("unknown kernel '" + pattern + "'; closest: " + close + " ('attnbench list' shows all)");
+      }
+      for (const Kernel* k : matched)
+        if (std::find(chosen.begin(), chosen.end(), k) == chosen.end()) chosen.push_back(k);
+    }
+  return chosen;
+}
+
+std::vector<std::int32_t> parse_lengths(const std::string& text, const Problem& p) {
+  std::vector<std::int32_t> lengths;
+  for (const std::string& item : split_list("--kv-lengths", text))
+    lengths.push_back(std::int32_t(parse_int("--kv-lengths", item, 0, p.seq_kv)));
+  if (std::int64_t(lengths.size()) != p.batch)
+    throw UsageError("--kv-lengths: got " + std::to_string(lengths.size()) + " lengths for batch " +
+                     std::to_string(p.batch) + "; give one per batch entry");
+  return lengths;
+}
+
+Settings settings_from(const po::variables_map& vm) {
+  Settings s;
+  s.problems = problems_from(vm);
+  s.kernels = resolve_kernels(vm, s.named);
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  s.context.threads = vm.count("threads") ? int(parse_int("--threads", vm["threads"].as<std::string>(), 1, 4096))
+                                          : int(cores);
+  s.check = vm["check"].as<bool>();
+  s.seed = std::uint64_t(parse_int("--seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
+  s.measure.warmup_runs = int(parse_int("--warmup", vm["warmup"].as<std::string>(), 0, 1000000));
+  s.measure.min_reps = int(parse_int("--min-reps", vm["min-reps"].as<std::string>(), 1, 1000000));
+  s.measure.max_reps = int(parse_int("--max-reps", vm["max-reps"].as<std::string>(), 1, 1000000));
+  s.measure.min_seconds = parse_double("--min-time", vm["min-time"].as<std::string>(), 0, 86400);
+  s.measure.max_seconds = parse_double("--max-time", vm["max-time"].as<std::string>(), 0, 86400);
+  if (s.measure.max_reps < s.measure.min_reps)
+    throw UsageError("--max-reps (" + std::to_string(s.measure.max_reps) + ") is below --min-reps (" +
+                     std::to_string(s.measure.min_reps) + ")");
+  if (vm.count("out")) s.out = vm["out"].as<std::string>();
+  if (vm.count("inputs")) s.inputs = vm["inputs"].as<std::string>();
+  if (vm.count("save-output")) s.save_output = vm["save-output"].as<std::string>();
+  if ((s.inputs || s.save_output) && s.problems.size() != 1)
+    throw UsageError("--inputs and --save-output need exactly one problem (got " + std::to_string(s.problems.size()) + ")");
+  if (s.save_output && s.kernels.size() != 1)
+    throw UsageError("--save-output needs exactly one kernel (it writes one out.npy); got " +
+                     std::to_string(s.kernels.size()));
+  if (vm.count("kv-lengths")) {
+    if (s.inputs) throw UsageError("--kv-lengths and --inputs both given: put the lengths in lengths.npy instead");
+    for (const Problem& p : s.problems)
+      if (p.mask != Mask::padding)
+        throw UsageError("--kv-lengths is only meaningful with a padding mask; add --mask padding");
+    s.kv_lengths = parse_lengths(vm["kv-lengths"].as<std::string>(), s.problems.front());
+    if (s.problems.size() != 1) throw UsageError("--kv-lengths needs exactly one problem");
+  }
+  return s;
+}
+
+// Refuse, before anything is allocated or measured, a case that cannot fit in memory or that an
+// explicitly named kernel cannot run.
+void preflight(const Settings& s) {
+  const std::int64_t available = available_memory_bytes();
+  for (const Problem& p : s.problems)
+    for (const Kernel* k : s.kernels) {
+      const Support support = k->supports(p);
+      if (!support.ok) {
+        if (s.named.count(k))
+          throw UsageError(k->id() + " cannot run " + p.str() + ": " + support.reason +
+                           "; 'attnbench list' shows what each kernel supports");
+        continue;
+      }
+      const std::int64_t need = case_memory_bytes(p, *k, s.context, s.check);
+      if (available > 0 && need > available)
+        throw UsageError(p.str() + " with " + k->id() + " needs " + format_bytes(need) + " (inputs, output, " +
+                         "workspace" + (s.check ? ", reference" : "") + ") but only " + format_bytes(available) +
+                         " is available; reduce --batch, --seq or --heads" + (s.check ? ", or drop --check" : ""));
+    }
+  if (s.save_output) {
+    std::error_code ec;
+    fs::create_directories(*s.save_output, ec);
+    if (ec || !fs::is_directory(*s.save_output))
+      throw UsageError("--save-output: cannot create directory '" + s.save_output->string() + "': " + ec.message());
+  }
+}
+
+TensorSet inputs_for(const Problem& p, const Settings& s) {
+  if (s.inputs) {
+    LoadedInputs loaded = load_inputs(p, *s.inputs, s.seed);
+    if (!loaded.generated.empty()) {
+      std::string names;
+      for (const std::string& n : loaded.generated) names += (names.empty() ? "" : ", ") + n;
+      std::cerr << "note: " << s.inputs->string() << " has no " << names << "; generated from --seed " << s.seed
+                << " (use --save-output to keep them)\n";
+    }
+    return std::move(loaded.tensors);
+  }
+  TensorSet inputs = make_inputs(p, s.seed);
+  if (s.kv_lengths) std::copy(s.kv_lengths->begin(), s.kv_lengths->end(), inputs.at("lengths").as<std::int32_t>().begin());
+  return inputs;
+}
+
+ConsoleTable make_table(const std::vector<Problem>& problems) {
+  int width = 16;
+  for (const Problem& p : problems) width = std::max(width, int(p.str().size()));
+  return ConsoleTable(std::cout, {{"problem", width, false},
+                                  {"kernel", 18, false},
+                                  {"thr", 3},
+                                  {"median", 9},
+                                  {"+-95%", 6},
+                                  {"GFLOP/s", 8},
+                                  {"GB/s", 7},
+                                  {"tokens/s", 8},
+                                  {"vs naive", 8},
+                                  {"check", 8},
+                                  {"status", 7, false}});
+}
+
+std::vector<std::string> table_row(const CaseOutcome& c, std::optional<double> baseline_median) {
+  std::vector<std::string> row{c.problem.str(), c.kernel->id(), std::to_string(c.threads)};
+  if (c.time) {
+    const Rates r = rates_for(c.problem, c.time->median);
+    const double spread = 100.0 * relative_ci_halfwidth(*c.time);
+    row.insert(row.end(), {format_seconds(c.time->median), format_number(spread) + "%", format_number(r.gflops),
+                           format_number(r.gbytes_per_s), format_si(r.tokens_per_s),
+                           baseline_median ? format_number(*baseline_median / c.time->median) + "x" : "-"});
+  } else {
+    row.insert(row.end(), {"-", "-", "-", "-", "-", "-"});
+  }
+  char err[32] = "-";
+  if (c.check) std::snprintf(err, sizeof err, "%.1e", c.check->max_rel_error);
+  row.push_back(err);
+  row.push_back(to_string(c.status) + (c.reason.empty() ? "" : ": " + c.reason));
+  return row;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
+  const po::options_description options = run_options();
+  const po::variables_map vm = parse_args("run", args, options);
+  if (vm.count("help")) {
+    std::cout << "usage: attnbench run --kernel ID (--problem STR | --heads H --seq L --head-dim D [...]) [options]\n\n"
+              << options << "\nExit status: 0 ok, 1 a check failed, 2 bad input.\n";
+    return kExitOk;
+  }
+  const Settings s = settings_from(vm);
+  preflight(s);
+  // Opened before anything is measured, so an unwritable path fails now, not after an hour.
+  std::unique_ptr<ResultsFile> results;
+  if (s.out && mpi.is_root()) try {
+      results = std::make_unique<ResultsFile>(*s.out);
+    } catch (const ResultsFileError& e) {
+      throw UsageError(std::string("--out: ") + e.what());
+    }
+
+  // User-supplied inputs are read (and their errors reported) before anything is printed or measured.
+  std::optional<TensorSet> user_inputs;
+  if (s.inputs) user_inputs = inputs_for(s.problems.front(), s);
+
+  const nlohmann::json prov = provenance(s.context.threads, mpi.size());
+  ConsoleTable table = make_table(s.problems);
+  if (mpi.is_root()) {
+    std::cout << "attnbench " << prov.value("version", "") << " (" << prov.value("git_commit", "") << ") on "
+              << prov.value("cpu", "unknown CPU") << ", " << prov.value("cores", 0) << " logical CPUs, "
+              << s.context.threads << " threads" << (mpi.size() > 1 ? ", " + std::to_string(mpi.size()) + " ranks" : "")
+              << (s.out ? "; results -> " + s.out->string() : "") << "\n\n";
+    table.print_header();
+  }
+
+  bool any_failed = false;
+  for (const Problem& p : s.problems) {
+    const TensorSet inputs = user_inputs ? std::move(*user_inputs) : inputs_for(p, s);
+    std::optional<Tensor> reference;
+    if (s.check) reference = reference_forward(p, inputs);
+    std::optional<double> baseline_median;
+    for (const Kernel* k : s.kernels) {
+      CaseOutcome c;
+      const Support support = k->supports(p);
+      if (!support.ok) {
+        c.problem = p, c.kernel = k, c.threads = k->effective_threads(s.context);
+        c.status = CaseStatus::skipped, c.reason = support.reason;
+      } else {
+        CaseSettings cs{s.context, s.measure, reference ? &*reference : nullptr, s.save_output};
+        c = run_case(p, *k, inputs, cs);
+      }
+      c.ranks = mpi.size();
+      c.seed = s.inputs ? 0 : s.seed;
+      c.inputs = s.inputs ? s.inputs->string() : "random";
+      any_failed |= c.status == CaseStatus::failed;
+      if (k->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
+      if (!mpi.is_root()) continue;
+      if (results) results->append(make_record(c, prov));
+      table.print_row(table_row(c, baseline_median));
+    }
+  }
+  return any_failed ? kExitCheckFailed : kExitOk;
+}
+
+}  // namespace attnbench

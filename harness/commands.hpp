@@ -1,0 +1,14 @@
+#pragma once
+// The sub-commands; each takes the words after its name and returns the exit status, throwing
+// UsageError for bad input.
+#include <string>
+#include <vector>
+
+namespace attnbench {
+
+class MpiSession;
+
+int cmd_list(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi);
+
+}  // namespace attnbench

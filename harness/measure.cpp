@@ -1,0 +1,89 @@
+// The measurement loop: warm-up, then timed repetitions under count and time limits.
+#include "measure.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace attnbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
+  return buf;
+}
+
+void require(bool ok, const std::string& rule, double got) {
+  if (!ok) {
+    throw std::invalid_argument("measure options: " + rule + " (got " + format_number(got) + ")");
+  }
+}
+
+void warm_up(const std::function<void()>& fn, const MeasureOptions& options) {
+  const Clock::time_point start = Clock::now();
+  for (int calls = 0; calls < options.warmup_runs || seconds_since(start) < options.warmup_min_seconds;
+       ++calls) {
+    fn();
+  }
+}
+
+/// Whether the timed loop should stop after `samples` samples adding up to `total` seconds, the
+/// slowest of which took `slowest` seconds.
+bool done(const MeasureOptions& options, std::size_t samples, double total, double slowest) {
+  const auto n = static_cast<std::size_t>(options.min_reps);
+  if (samples >= static_cast<std::size_t>(options.max_reps)) return true;
+  if (samples >= n && total >= options.min_seconds) return true;
+  if (total > options.max_seconds) {
+    // Over the time budget: stop once min_reps exist. A single call longer than the whole
+    // budget means min_reps would take min_reps times too long, so one sample must do.
+    return samples >= n || slowest > options.max_seconds;
+  }
+  return false;
+}
+
+}  // namespace
+
+void validate(const MeasureOptions& o) {
+  require(o.warmup_runs >= 0, "warmup_runs must be >= 0", o.warmup_runs);
+  require(std::isfinite(o.warmup_min_seconds) && o.warmup_min_seconds >= 0,
+          "warmup_min_seconds must be a finite number >= 0", o.warmup_min_seconds);
+  require(o.min_reps >= 1, "min_reps must be >= 1", o.min_reps);
+  require(o.max_reps >= o.min_reps, "max_reps must be >= min_reps (" + format_number(o.min_reps) + ")",
+          o.max_reps);
+  require(std::isfinite(o.min_seconds) && o.min_seconds >= 0, "min_seconds must be a finite number >= 0",
+          o.min_seconds);
+  require(std::isfinite(o.max_seconds) && o.max_seconds > 0, "max_seconds must be a finite number > 0",
+          o.max_seconds);
+  require(o.max_seconds >= o.min_seconds,
+          "max_seconds must be >= min_seconds (" + format_number(o.min_seconds) + ")", o.max_seconds);
+}
+
+std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options) {
+  validate(options);
+  warm_up(fn, options);
+
+  std::vector<double> samples;
+  samples.reserve(static_cast<std::size_t>(options.min_reps));
+  double total = 0;
+  double slowest = 0;
+  while (!done(options, samples.size(), total, slowest)) {
+    const Clock::time_point start = Clock::now();
+    fn();
+    const double elapsed = seconds_since(start);
+    samples.push_back(elapsed);
+    total += elapsed;
+    if (elapsed > slowest) slowest = elapsed;
+  }
+  return samples;
+}
+
+}  // namespace attnbench

@@ -1,0 +1,70 @@
+#include "record.hpp"
+
+#include "attnbench/cost_model.hpp"
+#include "problem_json.hpp"
+
+namespace attnbench {
+
+const char* to_string(CaseStatus s) {
+  switch (s) {
+    case CaseStatus::ok: return "ok";
+    case CaseStatus::skipped: return "skipped";
+    case CaseStatus::failed: return "failed";
+  }
+  return "?";
+}
+
+Rates rates_for(const Problem& p, double median_seconds) {
+  if (!(median_seconds > 0)) return {};
+  return {flops(p).total() / median_seconds * 1e-9, double(io_bytes(p)) / median_seconds * 1e-9,
+          double(query_tokens(p)) / median_seconds};
+}
+
+nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenance) {
+  const Problem& p = c.problem;
+  const FlopCount f = flops(p);
+  nlohmann::json r;
+  r["schema_version"] = kSchemaVersion;
+  r["kernel"] = c.kernel->id();
+  r["family"] = to_string(c.kernel->info().family);
+  r["problem"] = problem_to_json(p);
+  r["problem_str"] = p.str();
+  r["threads"] = c.threads;
+  r["ranks"] = c.ranks;
+  r["status"] = to_string(c.status);
+  r["reason"] = c.reason;
+  r["inputs"] = c.inputs;
+  r["seed"] = c.seed;
+  r["work"] = {{"flops", f.total()},
+               {"flops_score", f.score},
+               {"flops_weighting", f.weighting},
+               {"flops_projections", f.projections},
+               {"bytes", io_bytes(p)},
+               {"query_tokens", query_tokens(p)}};
+  r["time"] = c.time ? to_json(*c.time) : nlohmann::json(nullptr);
+  r["setup_s"] = c.setup_seconds;
+  if (c.time) {
+    const Rates rate = rates_for(p, c.time->median);
+    // pct_peak needs the machine's measured peak (`attnbench calibrate`); null until one is known.
+    r["rate"] = {{"gflops", rate.gflops}, {"gbytes_per_s", rate.gbytes_per_s},
+                 {"tokens_per_s", rate.tokens_per_s}, {"pct_peak", nullptr}};
+  } else {
+    r["rate"] = nullptr;
+  }
+  r["memory"] = {{"peak_rss_bytes", c.peak_rss_bytes >= 0 ? nlohmann::json(c.peak_rss_bytes) : nlohmann::json(nullptr)},
+                 {"model_bytes", io_bytes(p) + c.workspace_bytes},
+                 {"workspace_bytes", c.workspace_bytes}};
+  if (c.check)
+    r["check"] = {{"max_rel_error", c.check->max_rel_error},
+                  {"max_abs_error", c.check->max_abs_error},
+                  {"tolerance", c.kernel->info().caps.tolerance},
+                  {"passed", c.check->max_rel_error <= c.kernel->info().caps.tolerance}};
+  else
+    r["check"] = nullptr;
+  // Single-process kernels communicate nothing; MPI kernels fill this per phase.
+  r["comm"] = {{"bytes", 0}, {"seconds", 0.0}};
+  r["provenance"] = provenance;
+  return r;
+}
+
+}  // namespace attnbench

@@ -1,0 +1,45 @@
+#pragma once
+// One results record (DESIGN.md "Results"): the outcome of one (problem, kernel) case as JSON.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "attnbench/check.hpp"
+#include "attnbench/kernel.hpp"
+#include "stats.hpp"
+
+namespace attnbench {
+
+inline constexpr int kSchemaVersion = 1;
+
+enum class CaseStatus { ok, skipped, failed };
+const char* to_string(CaseStatus s);
+
+struct CaseOutcome {
+  Problem problem;
+  const Kernel* kernel = nullptr;
+  int threads = 1;  ///< threads the kernel actually used
+  int ranks = 1;
+  CaseStatus status = CaseStatus::ok;
+  std::string reason;                  ///< why skipped/failed ("" when ok)
+  std::optional<SampleStats> time;     ///< absent when nothing was timed
+  std::optional<CheckResult> check;    ///< absent when --check was off
+  double setup_seconds = 0;            ///< prepare(): allocation and weight packing, not in `time`
+  std::int64_t workspace_bytes = 0;    ///< the kernel's own estimate (Kernel::workspace_bytes)
+  std::int64_t peak_rss_bytes = -1;    ///< process peak resident set after the case; -1 unknown
+  std::uint64_t seed = 0;              ///< input generator seed (or 0 with --inputs)
+  std::string inputs;                  ///< "random" or the --inputs directory
+};
+
+/// The record, with `provenance` (see provenance.hpp) embedded.
+nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenance);
+
+/// Derived rates of a median time, shared by the record and the console table.
+struct Rates {
+  double gflops = 0, gbytes_per_s = 0, tokens_per_s = 0;
+};
+Rates rates_for(const Problem& p, double median_seconds);
+
+}  // namespace attnbench

@@ -1,0 +1,160 @@
+// The measurement loop. Only counts and orderings are asserted, never durations, so a noisy
+// machine cannot make these fail; sleeps give guaranteed lower bounds on call times.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "measure.hpp"
+
+namespace attnbench {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Options with no time-driven behaviour: the counts alone decide.
+MeasureOptions counts_only(int warmup_runs, int min_reps, int max_reps) {
+  MeasureOptions o;
+  o.warmup_runs = warmup_runs;
+  o.warmup_min_seconds = 0;
+  o.min_reps = min_reps;
+  o.max_reps = max_reps;
+  o.min_seconds = 0;
+  o.max_seconds = 1000;
+  return o;
+}
+
+TEST(Measure, WarmupThenMinRepsWhenNoTimeIsRequired) {
+  int calls = 0;
+  const auto samples = measure([&] { ++calls; }, counts_only(2, 3, 10));
+  EXPECT_EQ(samples.size(), 3u);
+  EXPECT_EQ(calls, 2 + 3);
+  for (double s : samples) EXPECT_GE(s, 0);
+}
+
+TEST(Measure, NoWarmupWhenBothWarmupLimitsAreZero) {
+  int calls = 0;
+  const auto samples = measure([&] { ++calls; }, counts_only(0, 4, 4));
+  EXPECT_EQ(samples.size(), 4u);
+  EXPECT_EQ(calls, 4);
+}
+
+TEST(Measure, WarmupCallsAreNotTimed) {
+  // The first call is far longer than max_seconds. Were it timed, measuring would stop after that
+  // one sample; as a warm-up call it must not count, so min_reps fast samples follow.
+  MeasureOptions o = counts_only(1, 3, 100);
+  o.max_seconds = 0.01;
+  int calls = 0;
+  const auto samples = measure([&] { if (++calls == 1) std::this_thread::sleep_for(30ms); }, o);
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(samples.size(), 3u);
+}
+
+TEST(Measure, WarmupLastsAtLeastWarmupMinSeconds) {
+  // 5 ms per call and 20 ms of warm-up: at least 1 call (warmup_runs), at most 4.
+  int calls = 0;
+  MeasureOptions o = counts_only(1, 1, 1);
+  o.warmup_min_seconds = 0.02;
+  const auto samples = measure([&] { ++calls; std::this_thread::sleep_for(5ms); }, o);
+  ASSERT_EQ(samples.size(), 1u);
+  const int warmup_calls = calls - 1;
+  EXPECT_GE(warmup_calls, 1);
+  EXPECT_LE(warmup_calls, 4);
+}
+
+TEST(Measure, KeepsGoingUntilMinSeconds) {
+  MeasureOptions o = counts_only(0, 1, 1000);
+  o.min_seconds = 0.03;
+  const auto samples = measure([] { std::this_thread::sleep_for(2ms); }, o);
+  const double total = std::accumulate(samples.begin(), samples.end(), 0.0);
+  EXPECT_GE(total, 0.03);
+  EXPECT_LE(samples.size(), 15u);  // 2 ms each: 15 calls already make 30 ms
+  EXPECT_GE(samples.size(), 1u);
+}
+
+TEST(Measure, StopsAtMaxRepsEvenBelowMinSeconds) {
+  MeasureOptions o = counts_only(0, 2, 7);
+  o.min_seconds = 1000;  // never reached by 7 empty calls
+  int calls = 0;
+  const auto samples = measure([&] { ++calls; }, o);
+  EXPECT_EQ(samples.size(), 7u);
+  EXPECT_EQ(calls, 7);
+}
+
+TEST(Measure, MinRepsRespectedPastMaxSeconds) {
+  // Each call (3 ms) is below max_seconds (5 ms), so min_reps wins over the time budget.
+  MeasureOptions o = counts_only(0, 4, 100);
+  o.max_seconds = 0.005;
+  const auto samples = measure([] { std::this_thread::sleep_for(3ms); }, o);
+  EXPECT_GE(samples.size(), 4u);
+}
+
+TEST(Measure, StopsAfterMinRepsOnceOverMaxSeconds) {
+  MeasureOptions o = counts_only(0, 3, 100);
+  o.min_seconds = 0.004;
+  o.max_seconds = 0.004;  // exceeded by the samples long before 100 reps
+  const auto samples = measure([] { std::this_thread::sleep_for(2ms); }, o);
+  EXPECT_GE(samples.size(), 3u);
+  EXPECT_LT(samples.size(), 100u);
+}
+
+TEST(Measure, OneCallLongerThanMaxSecondsStopsAfterOneSample) {
+  MeasureOptions o = counts_only(0, 5, 100);
+  o.max_seconds = 0.01;
+  int calls = 0;
+  const auto samples = measure([&] { ++calls; std::this_thread::sleep_for(20ms); }, o);
+  EXPECT_EQ(samples.size(), 1u);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Measure, ExceptionsFromTheCallablePropagate) {
+  EXPECT_THROW(measure([] { throw std::runtime_error("kernel failed"); }, counts_only(1, 1, 1)),
+               std::runtime_error);
+}
+
+/// The invalid_argument message of validate(o), or "" if it accepts o.
+std::string rejection(const MeasureOptions& o) {
+  try {
+    validate(o);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Measure, ValidationNamesTheField) {
+  EXPECT_EQ(rejection(MeasureOptions{}), "");
+  MeasureOptions o;
+  o.min_reps = 0;
+  EXPECT_NE(rejection(o).find("min_reps must be >= 1"), std::string::npos) << rejection(o);
+  o = {};
+  o.max_reps = 3;
+  EXPECT_NE(rejection(o).find("max_reps"), std::string::npos) << rejection(o);
+  o = {};
+  o.warmup_runs = -1;
+  EXPECT_NE(rejection(o).find("warmup_runs"), std::string::npos) << rejection(o);
+  o = {};
+  o.warmup_min_seconds = -0.1;
+  EXPECT_NE(rejection(o).find("warmup_min_seconds"), std::string::npos) << rejection(o);
+  o = {};
+  o.min_seconds = -1;
+  EXPECT_NE(rejection(o).find("min_seconds"), std::string::npos) << rejection(o);
+  o = {};
+  o.max_seconds = 0;
+  EXPECT_NE(rejection(o).find("max_seconds"), std::string::npos) << rejection(o);
+  o = {};
+  o.min_seconds = 60;  // above the default max_seconds of 30
+  EXPECT_NE(rejection(o).find("max_seconds must be >= min_seconds"), std::string::npos) << rejection(o);
+
+  int calls = 0;
+  o = {};
+  o.min_reps = 0;
+  EXPECT_THROW(measure([&] { ++calls; }, o), std::invalid_argument);
+  EXPECT_EQ(calls, 0);  // rejected before any call
+}
+
+}  // namespace
+}  // namespace attnbench
