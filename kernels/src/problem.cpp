@@ -1,6 +1,7 @@
 // Problem descriptor: enum names and validation rules.
 #include "attnbench/problem.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -64,14 +65,18 @@ void Problem::validate() const {
     throw ProblemError("kv_heads", "kv_heads (" + std::to_string(kv_heads) + ") must divide heads (" +
                                        std::to_string(heads) +
                                        "): each KV head serves heads/kv_heads query heads");
-  // Every boundary tensor must stay addressable; the harness's memory check refuses far smaller ones.
-  const long double limit = static_cast<long double>(std::int64_t{1} << 40);
-  const long double widest = static_cast<long double>(heads) * static_cast<long double>(std::max(head_dim, value_dim));
-  const long double largest = static_cast<long double>(batch) * std::max(seq_q, seq_kv) *
-                              std::max(widest, static_cast<long double>(seq_q) * static_cast<long double>(seq_kv));
-  if (largest > limit)
-    throw ProblemError("batch", "problem too large: a tensor of this case would hold more than 2^40 elements; "
-                                "reduce batch, seq or heads");
+  // Every tensor of a case (activations [B, L, H, d], one head's score matrix Lq x Lk, projection
+  // weights (H d)^2) must stay far inside 64-bit index arithmetic; the harness's memory check
+  // refuses much smaller cases on real machines.
+  using wide = long double;
+  const wide limit = wide(std::int64_t{1} << 40);
+  const wide activations = wide(batch) * wide(std::max(seq_q, seq_kv)) * wide(heads) * wide(std::max(head_dim, value_dim));
+  const wide scores = wide(seq_q) * wide(seq_kv);
+  const wide weights = wide(heads) * wide(std::max(head_dim, value_dim)) * wide(heads) * wide(head_dim);
+  if (activations > limit || scores > limit || weights > limit)
+    throw ProblemError(activations > limit ? "batch" : scores > limit ? "seq_q" : "heads",
+                       "problem too large: one of its tensors would hold more than 2^40 elements; "
+                       "reduce batch, seq, heads or head_dim");
 }
 
 }  // namespace attnbench

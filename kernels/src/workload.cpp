@@ -89,6 +89,15 @@ void validate_inputs(const Problem& p, const TensorSet& tensors) {
       throw std::invalid_argument("tensor '" + spec.name + "' is " + to_string(t.type()) + " " + shape_str(t.shape()) +
                                   ", expected " + to_string(spec.type) + " " + shape_str(spec.shape) + " for " +
                                   p.str());
+    // A NaN or infinity would make every comparison with the reference meaningless.
+    if (t.type() == DataType::f32) {
+      const auto values = t.as<float>();
+      for (std::size_t i = 0; i < values.size(); ++i)
+        if (!std::isfinite(values[i]))
+          throw std::invalid_argument("tensor '" + spec.name + "' holds a non-finite value (" +
+                                      std::to_string(values[i]) + ") at flat index " + std::to_string(i) +
+                                      "; inputs must be finite");
+    }
   }
   if (p.mask == Mask::padding) {
     const auto lengths = tensors.at("lengths").as<std::int32_t>();

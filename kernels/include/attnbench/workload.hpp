@@ -44,8 +44,8 @@ inline std::int64_t additive_dim(const Problem& p) { return p.head_dim; }
 TensorSet make_inputs(const Problem& p, std::uint64_t seed);
 /// Fill one tensor as make_inputs would (used when a user's --inputs directory lacks a weight).
 Tensor make_tensor(const Problem& p, const TensorSpec& spec, std::uint64_t seed);
-/// Check that `tensors` holds every input spec of `p` with its exact shape and type, and that padding
-/// lengths lie in [0, seq_kv]. Throws std::invalid_argument naming the tensor, what it holds and what
+/// Check that `tensors` holds every input spec of `p` with its exact shape and type, that float
+/// values are finite, and that padding lengths lie in [0, seq_kv]. Throws std::invalid_argument naming the tensor, what it holds and what
 /// was expected. Kernels and the reference may then assume well-formed inputs.
 void validate_inputs(const Problem& p, const TensorSet& tensors);
 /// A zeroed output tensor of output_spec(p).
