@@ -1,5 +1,6 @@
 // `attnbench run`: measure the chosen kernels on the chosen problems, side by side in one process,
 // print a table and append one record per case to --out.
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -201,8 +202,10 @@ std::vector<std::string> table_row(const CaseOutcome& c, std::optional<double> b
   std::vector<std::string> row{c.problem.str(), c.kernel->id(), std::to_string(c.threads)};
   if (c.time) {
     const Rates r = rates_for(c.problem, c.time->median);
-    const double spread = 100.0 * relative_ci_halfwidth(*c.time);
-    row.insert(row.end(), {format_seconds(c.time->median), format_number(spread) + "%", format_number(r.gflops),
+    // The interval only means "95%" from 6 repetitions on; below that the column says so.
+    char spread[32] = "n<6";
+    if (c.time->ci95_confidence >= 0.95) std::snprintf(spread, sizeof spread, "%.1f%%", 100.0 * relative_ci_halfwidth(*c.time));
+    row.insert(row.end(), {format_seconds(c.time->median), spread, format_number(r.gflops),
                            format_number(r.gbytes_per_s), format_si(r.tokens_per_s),
                            baseline_median ? format_number(*baseline_median / c.time->median) + "x" : "-"});
   } else {

@@ -15,7 +15,7 @@ class MhaNaiveOmp final : public Kernel {
         Capabilities{{Mask::none, Mask::causal, Mask::padding},
                      {Score::scaled_dot, Score::additive, Score::multiplicative},
                      /*cross=*/true, /*grouped_query=*/true, /*projections=*/true, Parallelism::openmp,
-                     /*tolerance=*/2e-4}};
+                     /*tolerance=*/1e-4}};
     return info;
   }
   std::int64_t workspace_bytes(const Problem& p, const RunContext& ctx) const override {

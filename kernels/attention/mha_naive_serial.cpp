@@ -14,7 +14,7 @@ class MhaNaiveSerial final : public Kernel {
         Capabilities{{Mask::none, Mask::causal, Mask::padding},
                      {Score::scaled_dot, Score::additive, Score::multiplicative},
                      /*cross=*/true, /*grouped_query=*/true, /*projections=*/true, Parallelism::serial,
-                     /*tolerance=*/2e-4}};
+                     /*tolerance=*/1e-4}};
     return info;
   }
   std::int64_t workspace_bytes(const Problem& p, const RunContext&) const override {

@@ -2,11 +2,14 @@
 /// \file check.hpp
 /// Comparing a kernel's fp32 output with the float64 reference.
 ///
-///   max_rel_error = max_i |out_i - ref_i| / max(|ref_i|, floor),  floor = 1e-3 * max_j |ref_j|
+///   max_rel_error = max_i |out_i - ref_i| / max(|ref_i|, rms(ref))
 ///
-/// The floor keeps elements far smaller than the output's scale from dominating through cancellation,
-/// while a row that must be exactly zero (fully masked) still fails if the kernel writes anything
-/// noticeable there. Non-finite outputs give +inf.
+/// Elements at or above the output's typical magnitude (its root mean square) are judged relative to
+/// themselves; smaller ones relative to that typical magnitude, so cancellation in an element that
+/// happens to be near zero does not masquerade as a large error (fp32 accumulation errors are
+/// absolute, of order eps * sqrt(terms) * typical magnitude). A row that must be exactly zero (fully
+/// masked) still fails if the kernel writes anything noticeable there. A non-finite output gives +inf.
+/// An all-zero reference uses a floor of the smallest normal double, so any non-zero output fails.
 
 #include <cstdint>
 
