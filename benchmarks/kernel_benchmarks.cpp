@@ -48,7 +48,7 @@ void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
     benchmark::ClobberMemory();
   }
   const double iterations = double(state.iterations());
-  state.counters["FLOPS"] = benchmark::Counter(flops(p).total() * iterations, benchmark::Counter::kIsRate);
+  state.counters["FLOPS"] = benchmark::Counter(flops(p, kv_lengths_of(p, inputs)).total() * iterations, benchmark::Counter::kIsRate);
   state.counters["tokens"] = benchmark::Counter(double(query_tokens(p)) * iterations, benchmark::Counter::kIsRate);
   state.SetBytesProcessed(std::int64_t(double(io_bytes(p)) * iterations));
   state.counters["threads"] = kernel->effective_threads(ctx);

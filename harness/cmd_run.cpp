@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "attnbench/cost_model.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/reference.hpp"
 #include "attnbench/workload.hpp"
@@ -201,7 +202,7 @@ ConsoleTable make_table(const std::vector<Problem>& problems) {
 std::vector<std::string> table_row(const CaseOutcome& c, std::optional<double> baseline_median) {
   std::vector<std::string> row{c.problem.str(), c.kernel->id(), std::to_string(c.threads)};
   if (c.time) {
-    const Rates r = rates_for(c.problem, c.time->median);
+    const Rates r = rates_for(c);
     // The interval only means "95%" from 6 repetitions on; below that the column says so.
     char spread[32] = "n<6";
     if (c.time->ci95_confidence >= 0.95) std::snprintf(spread, sizeof spread, "%.1f%%", 100.0 * relative_ci_halfwidth(*c.time));
@@ -269,6 +270,7 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
         c = run_case(p, *k, inputs, cs);
       }
       c.ranks = mpi.size();
+      c.work = flops(p, kv_lengths_of(p, inputs));
       c.seed = s.inputs ? 0 : s.seed;
       c.inputs = s.inputs ? s.inputs->string() : "random";
       any_failed |= c.status == CaseStatus::failed;

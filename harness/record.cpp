@@ -14,15 +14,15 @@ const char* to_string(CaseStatus s) {
   return "?";
 }
 
-Rates rates_for(const Problem& p, double median_seconds) {
-  if (!(median_seconds > 0)) return {};
-  return {flops(p).total() / median_seconds * 1e-9, double(io_bytes(p)) / median_seconds * 1e-9,
-          double(query_tokens(p)) / median_seconds};
+Rates rates_for(const CaseOutcome& c) {
+  if (!c.time || !(c.time->median > 0)) return {};
+  const double t = c.time->median;
+  return {c.work.total() / t * 1e-9, double(io_bytes(c.problem)) / t * 1e-9, double(query_tokens(c.problem)) / t};
 }
 
 nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenance) {
   const Problem& p = c.problem;
-  const FlopCount f = flops(p);
+  const FlopCount& f = c.work;
   nlohmann::json r;
   r["schema_version"] = kSchemaVersion;
   r["kernel"] = c.kernel->id();
@@ -44,7 +44,7 @@ nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenanc
   r["time"] = c.time ? to_json(*c.time) : nlohmann::json(nullptr);
   r["setup_s"] = c.setup_seconds;
   if (c.time) {
-    const Rates rate = rates_for(p, c.time->median);
+    const Rates rate = rates_for(c);
     // pct_peak needs the machine's measured peak (`attnbench calibrate`); null until one is known.
     r["rate"] = {{"gflops", rate.gflops}, {"gbytes_per_s", rate.gbytes_per_s},
                  {"tokens_per_s", rate.tokens_per_s}, {"pct_peak", nullptr}};

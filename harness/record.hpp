@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnbench/check.hpp"
+#include "attnbench/cost_model.hpp"
 #include "attnbench/kernel.hpp"
 #include "stats.hpp"
 
@@ -31,15 +32,17 @@ struct CaseOutcome {
   std::int64_t peak_rss_bytes = -1;    ///< process peak resident set after the case; -1 unknown
   std::uint64_t seed = 0;              ///< input generator seed (or 0 with --inputs)
   std::string inputs;                  ///< "random" or the --inputs directory
+  FlopCount work;                      ///< useful flops of this case (padding: from its actual lengths)
 };
 
 /// The record, with `provenance` (see provenance.hpp) embedded.
 nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenance);
 
-/// Derived rates of a median time, shared by the record and the console table.
+/// Derived rates of the case's median time, shared by the record and the console table (zeros
+/// when nothing was timed).
 struct Rates {
   double gflops = 0, gbytes_per_s = 0, tokens_per_s = 0;
 };
-Rates rates_for(const Problem& p, double median_seconds);
+Rates rates_for(const CaseOutcome& c);
 
 }  // namespace attnbench

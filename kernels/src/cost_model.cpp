@@ -1,39 +1,48 @@
 // FLOP and byte counts of a Problem. Formulas: docs/SEMANTICS.md, "Cost model".
 #include "attnbench/cost_model.hpp"
 
+#include <algorithm>
+
 #include "attnbench/workload.hpp"
 
 namespace attnbench {
 
-std::int64_t visible_pairs(const Problem& p) {
+std::int64_t visible_pairs(const Problem& p, std::int64_t kv_valid) {
   const std::int64_t lq = p.seq_q, lk = p.seq_kv;
-  if (p.mask != Mask::causal) return lq * lk;
+  if (p.mask != Mask::causal) return lq * std::clamp<std::int64_t>(kv_valid, 0, lk);
   // Row i sees keys j <= i + (lk - lq): i + (lk - lq) + 1 of them, never more than lk (the last row
   // sees all), none for the first lq - lk rows when lq > lk.
   if (lq <= lk) return lq * lk - lq * (lq - 1) / 2;
   return lk * (lk + 1) / 2;
 }
 
-FlopCount flops(const Problem& p) {
+std::int64_t visible_pairs(const Problem& p) { return visible_pairs(p, p.seq_kv); }
+
+FlopCount flops(const Problem& p, std::span<const std::int32_t> kv_lengths) {
   const double B = double(p.batch), H = double(p.heads), Hk = double(p.kv_heads);
   const double Lq = double(p.seq_q), Lk = double(p.seq_kv), d = double(p.head_dim), dv = double(p.value_dim);
   const double E = double(p.model_dim());
-  const double pairs = double(visible_pairs(p));
+  // Visible pairs per head, summed over the batch.
+  double batch_pairs = 0;
+  if (p.mask == Mask::padding && !kv_lengths.empty())
+    for (std::int32_t valid : kv_lengths) batch_pairs += double(visible_pairs(p, valid));
+  else
+    batch_pairs = B * double(visible_pairs(p));
   FlopCount f;
   switch (p.score) {
     case Score::scaled_dot:
-      f.score = 2 * B * H * pairs * d;
+      f.score = 2 * H * batch_pairs * d;
       break;
     case Score::multiplicative:  // q' = W q once per query row, then q'.k per pair
-      f.score = 2 * B * H * Lq * d * d + 2 * B * H * pairs * d;
+      f.score = 2 * B * H * Lq * d * d + 2 * H * batch_pairs * d;
       break;
     case Score::additive: {  // W_q q and W_k k once per row, then per pair and hidden unit: add, tanh, mul-add
       const double da = double(additive_dim(p));
-      f.score = 2 * B * H * (Lq + Lk) * d * da + 4 * B * H * pairs * da;
+      f.score = 2 * B * H * (Lq + Lk) * d * da + 4 * H * batch_pairs * da;
       break;
     }
   }
-  f.weighting = 2 * B * H * pairs * dv;
+  f.weighting = 2 * H * batch_pairs * dv;
   if (p.projections) {
     const double q = B * Lq * H * d, k = B * Lk * Hk * d, v = B * Lk * Hk * dv;  // outputs of each layer
     f.projections = (2 * E + 1) * (q + k + v)          // Q, K, V: E inputs per output, plus bias

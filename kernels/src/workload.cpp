@@ -108,6 +108,11 @@ void validate_inputs(const Problem& p, const TensorSet& tensors) {
   }
 }
 
+std::span<const std::int32_t> kv_lengths_of(const Problem& p, const TensorSet& tensors) {
+  if (p.mask != Mask::padding) return {};
+  return tensors.at("lengths").as<std::int32_t>();
+}
+
 Tensor make_output(const Problem& p) {
   const TensorSpec s = output_spec(p);
   return Tensor(s.type, s.shape);

@@ -7,14 +7,17 @@
 /// are not counted, as in the FlashAttention papers; in additive scoring tanh counts as 1 op.
 
 #include <cstdint>
+#include <span>
 
 #include "attnbench/problem.hpp"
 
 namespace attnbench {
 
-/// Query-key pairs that take part in the softmax: seq_q * seq_kv, or for a causal mask the exact
-/// count of pairs with `j <= i + (seq_kv - seq_q)`. Padding masks count the full rectangle (the valid
-/// lengths are data, not part of the descriptor). Per (batch, head).
+/// Query-key pairs that take part in the softmax for one (batch entry, head) whose first `kv_valid`
+/// keys are valid: seq_q * kv_valid, or for a causal mask the exact count of pairs with
+/// `j <= i + (seq_kv - seq_q)`. Only padding masks make kv_valid differ from seq_kv.
+std::int64_t visible_pairs(const Problem& p, std::int64_t kv_valid);
+/// The same with every key valid (for a padding mask: the upper bound, all lengths = seq_kv).
 std::int64_t visible_pairs(const Problem& p);
 
 struct FlopCount {
@@ -24,8 +27,10 @@ struct FlopCount {
   double total() const { return score + weighting + projections; }
 };
 
-/// Useful floating-point operations of one forward pass.
-FlopCount flops(const Problem& p);
+/// Useful floating-point operations of one forward pass. For a padding mask pass the per-batch valid
+/// lengths (the `lengths` input) so that masked keys are not counted as work; without them every key
+/// counts, an upper bound.
+FlopCount flops(const Problem& p, std::span<const std::int32_t> kv_lengths = {});
 
 /// Bytes held by the tensors at the kernel boundary: inputs, weights, lengths and the output. This is
 /// also the compulsory memory traffic of one forward pass (each read once, the output written once),

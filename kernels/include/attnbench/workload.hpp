@@ -14,6 +14,7 @@
 /// Additive scoring:        w_score_q [H, da, d]  w_score_k [H, da, d]  v_score [H, da], da = d
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ Tensor make_tensor(const Problem& p, const TensorSpec& spec, std::uint64_t seed)
 /// values are finite, and that padding lengths lie in [0, seq_kv]. Throws std::invalid_argument naming the tensor, what it holds and what
 /// was expected. Kernels and the reference may then assume well-formed inputs.
 void validate_inputs(const Problem& p, const TensorSet& tensors);
+/// The padding mask's per-batch valid lengths in `tensors`, or an empty span for other masks.
+std::span<const std::int32_t> kv_lengths_of(const Problem& p, const TensorSet& tensors);
 /// A zeroed output tensor of output_spec(p).
 Tensor make_output(const Problem& p);
 
