@@ -140,7 +140,7 @@ class HeaderParser {
     NpyHeader h;
     bool has_descr = false, has_order = false, has_shape = false;
     skip_space();
-    expect('{', "the header must be a Python dict '{...}'");
+    expect('{', "'{': the header must be a Python dict");
     skip_space();
     while (!eat('}')) {
       const std::string key = parse_string("a quoted key");
@@ -254,8 +254,12 @@ class HeaderParser {
     constexpr std::uint64_t kMax = std::uint64_t(std::numeric_limits<std::int64_t>::max());
     while (std::isdigit(static_cast<unsigned char>(peek()))) {
       const unsigned digit = unsigned(peek() - '0');
-      if (value > (kMax - digit) / 10)
-        throw HeaderUnsupported{"shape extent " + std::string(s_.substr(start, 40)) + "... is too large"};
+      if (value > (kMax - digit) / 10) {
+        const std::size_t end = s_.find_first_not_of("0123456789", start);
+        const std::string_view digits = s_.substr(start, end == std::string_view::npos ? end : end - start);
+        throw HeaderUnsupported{"shape extent " + std::string(digits.substr(0, 30)) +
+                                (digits.size() > 30 ? "..." : "") + " is too large; the file is corrupt"};
+      }
       value = value * 10 + digit;
       ++pos_;
     }
@@ -318,7 +322,7 @@ NpyHeader read_header(const OpenFile& f, const fs::path& file) {
     parsed.data_offset = h.data_offset;
     h = std::move(parsed);
   } catch (const HeaderSyntax& e) {
-    throw NpyError(file, "malformed header (" + e.detail + " at character " + std::to_string(e.pos) + "): \"" +
+    throw NpyError(file, "malformed header at character " + std::to_string(e.pos) + ": " + e.detail + "; header: \"" +
                              header_snippet(text) + "\"; the file was not written by np.save or is corrupt");
   } catch (const HeaderUnsupported& e) {
     throw NpyError(file, e.problem);

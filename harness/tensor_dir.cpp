@@ -55,24 +55,34 @@ bool present(const fs::path& file) {
   throw NpyError(file, msg);
 }
 
+/// Advice for an array of the right size but the wrong shape.
+std::string shape_hint(const Shape& found, const Shape& wanted) {
+  // PyTorch keeps attention tensors as [batch, heads, seq, dim]; a reshape would scramble those.
+  if (wanted.size() == 4 && wanted[1] != wanted[2] && found == Shape{wanted[0], wanted[2], wanted[1], wanted[3]})
+    return "; it looks like [batch, heads, seq, dim] (PyTorch's layout): attnbench wants [batch, seq, heads, dim], "
+           "so save arr.transpose(0, 2, 1, 3)";
+  if (element_count(found) == element_count(wanted))
+    return "; the element count matches: if the data is already in this row-major order, save arr.reshape(" +
+           reshape_args(wanted) + ")";
+  return "; check the problem's sizes against the array";
+}
+
 /// Throw NpyError unless `t`, read from `file`, has exactly the dtype and shape of `spec`.
 void check_matches(const Problem& p, const TensorSpec& spec, const Tensor& t, const fs::path& file) {
   if (t.type() != spec.type) {
-    // Name the dtype as stored (e.g. int64 q arrives here as int32 after narrowing).
+    // Name the dtype as stored (e.g. an int64 q arrives here as int32 after narrowing).
     const std::string found = describe_npy_dtype(read_npy_header(file).descr);
-    const std::string wanted = spec.type == DataType::i32 ? "as integers (np.int32 or np.int64)"
-                                                          : std::string("as ") + to_string(spec.type) + " (" +
-                                                                numpy_type(spec.type) + ")";
-    throw NpyError(file, "dtype " + found + " is not accepted for '" + spec.name + "'; save the array " + wanted +
-                             " (attnbench does not convert silently: that would hide precision differences)");
+    const std::string advice =
+        spec.type == DataType::i32
+            ? "save it as integers (np.int32 or np.int64)"
+            : std::string("save it as ") + to_string(spec.type) + " (" + numpy_type(spec.type) +
+                  "); it is not converted silently because that would hide precision differences";
+    throw NpyError(file, "dtype " + found + " is not accepted for '" + spec.name + "', which is " +
+                             to_string(spec.type) + "; " + advice);
   }
-  if (t.shape() != spec.shape) {
-    const std::string hint = element_count(t.shape()) == element_count(spec.shape)
-                                 ? "; the element count matches, so reshape it: arr.reshape(" + reshape_args(spec.shape) + ")"
-                                 : "; check the problem's sizes against the array";
+  if (t.shape() != spec.shape)
     throw NpyError(file, "shape " + shape_str(t.shape()) + " does not match the expected " + spec_str(spec) + " of '" +
-                             spec.name + "' for " + p.str() + hint);
-  }
+                             spec.name + "' for " + p.str() + shape_hint(t.shape(), spec.shape));
 }
 
 /// A tensor name must be a plain file name: it becomes `<name>.npy` inside the directory.

@@ -43,11 +43,6 @@ void write_bytes(const fs::path& file, const std::string& bytes) {
   std::ofstream(file, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
 }
 
-std::string read_bytes(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 /// A .npy image with the given header text (taken verbatim, no padding) and data bytes.
 std::string npy_image(const std::string& header, const std::string& data, int major = 1) {
   std::string out("\x93NUMPY", 6);

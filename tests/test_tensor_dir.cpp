@@ -144,10 +144,18 @@ TEST(TensorDir, WrongShapeNamesBothShapes) {
   TempDir dir;
   save_tensors(dir.path(), make_inputs(kPadding, 1), nullptr);
   write_npy(dir / "q.npy", Tensor(DataType::f32, {2, 3, 8}));  // the module's [B, L, E] layout
-  const std::string msg = load_error(kPadding, dir.path());
+  std::string msg = load_error(kPadding, dir.path());
   EXPECT_NE(msg.find("q.npy: shape [2, 3, 8] does not match the expected float32 [2, 3, 2, 4]"), std::string::npos)
       << msg;
   EXPECT_NE(msg.find("arr.reshape(2, 3, 2, 4)"), std::string::npos) << msg;
+
+  write_npy(dir / "q.npy", Tensor(DataType::f32, {2, 2, 3, 4}));  // PyTorch's [B, H, L, d]
+  msg = load_error(kPadding, dir.path());
+  EXPECT_NE(msg.find("arr.transpose(0, 2, 1, 3)"), std::string::npos) << msg;
+
+  write_npy(dir / "q.npy", Tensor(DataType::f32, {2, 3, 2, 5}));
+  msg = load_error(kPadding, dir.path());
+  EXPECT_NE(msg.find("check the problem's sizes"), std::string::npos) << msg;
 }
 
 TEST(TensorDir, WrongDtypeIsNotConverted) {
@@ -156,7 +164,7 @@ TEST(TensorDir, WrongDtypeIsNotConverted) {
   write_npy(dir / "k.npy", Tensor(DataType::f64, {2, 5, 2, 4}));
   const std::string msg = load_error(kPadding, dir.path());
   EXPECT_NE(msg.find("k.npy: dtype '<f8' (float64) is not accepted for 'k'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("float32 (np.float32)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("save it as float32 (np.float32)"), std::string::npos) << msg;
 
   write_npy(dir / "k.npy", make_inputs(kPadding, 1).at("k"));
   write_npy(dir / "lengths.npy", Tensor(DataType::f32, {2}));
@@ -167,7 +175,8 @@ TEST(TensorDir, AbsentWeightsAreGeneratedFromTheSeed) {
   TempDir dir;
   const TensorSet all = make_inputs(kModule, 7);
   TensorSet activations;
-  for (const char* name : {"q", "k", "v", "lengths"}) activations.add(name, make_inputs(kModule, 7).at(name));
+  for (const TensorSpec& spec : input_specs(kModule))
+    if (spec.role == TensorRole::input) activations.add(spec.name, make_tensor(kModule, spec, 7));
   save_tensors(dir.path(), activations, nullptr);
 
   const LoadedInputs loaded = load_inputs(kModule, dir.path(), 7);

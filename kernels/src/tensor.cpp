@@ -28,7 +28,9 @@ const char* to_string(DataType t) {
 
 std::int64_t element_count(const Shape& s) {
   std::int64_t n = 1;
-  for (std::int64_t e : s) n *= e;
+  for (std::int64_t e : s)
+    if (__builtin_mul_overflow(n, e, &n))
+      throw std::length_error("tensor shape " + shape_str(s) + " has more elements than 64 bits can count");
   return n;
 }
 

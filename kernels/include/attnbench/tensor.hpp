@@ -23,13 +23,14 @@ template <> constexpr DataType data_type_of<double>() { return DataType::f64; }
 template <> constexpr DataType data_type_of<std::int32_t>() { return DataType::i32; }
 
 using Shape = std::vector<std::int64_t>;
+/// Product of the extents; throws std::length_error if it overflows 64 bits.
 std::int64_t element_count(const Shape& s);
 std::string shape_str(const Shape& s);  ///< "[2, 16, 64]"
 
 /// A dense row-major tensor that owns 64-byte-aligned storage.
 class Tensor {
  public:
-  Tensor() = default;
+  Tensor() = default;  ///< empty: no elements, shape [0]
   Tensor(DataType type, Shape shape);  ///< zero-initialised
 
   DataType type() const { return type_; }
@@ -54,7 +55,7 @@ class Tensor {
 
   struct Free { void operator()(void* p) const; };
   DataType type_ = DataType::f32;
-  Shape shape_;
+  Shape shape_{0};
   std::int64_t size_ = 0;
   std::unique_ptr<void, Free> data_;
 };
