@@ -47,6 +47,23 @@ TEST(VisiblePairs, MatchesBruteForceForEveryShapeRelation) {
     }
 }
 
+TEST(VisiblePairs, PaddingCountsTheValidKeysOfOneBatchEntry) {
+  for (std::int64_t lq = 1; lq <= 9; ++lq)
+    for (std::int64_t lk = 1; lk <= 9; ++lk) {
+      const Problem p = make(1, 1, 1, lq, lk, 4, 4, Mask::padding);
+      for (std::int64_t valid = 0; valid <= lk; ++valid) {
+        std::int64_t brute = 0;
+        for (std::int64_t i = 0; i < lq; ++i)
+          for (std::int64_t j = 0; j < lk; ++j) brute += j < valid ? 1 : 0;
+        EXPECT_EQ(visible_pairs(p, valid), brute) << p.str() << " valid " << valid;
+      }
+      EXPECT_EQ(visible_pairs(p), lq * lk);  // without lengths: the upper bound
+    }
+  // For the other masks every key is valid (kv_valid = seq_kv).
+  EXPECT_EQ(visible_pairs(make(1, 1, 1, 3, 5, 4, 4, Mask::none), 5), 15);
+  EXPECT_EQ(visible_pairs(make(1, 1, 1, 3, 5, 4, 4, Mask::causal), 5), 12);
+}
+
 TEST(VisiblePairs, HandCountedCausalCases) {
   // Lq = 3, Lk = 5: rows see 3, 4, 5 keys.
   EXPECT_EQ(visible_pairs(make(1, 2, 2, 3, 5, 4, 4, Mask::causal)), 12);
@@ -85,6 +102,26 @@ TEST(Flops, ScaledDotHandComputed) {
   EXPECT_EQ(c.total(), 384);
   // padding counts the full rectangle, like none.
   EXPECT_EQ(flops(make(1, 2, 2, 3, 5, 4, 4, Mask::padding, Score::scaled_dot)).total(), 480);
+}
+
+TEST(Flops, PaddingCountsOnlyValidKeysWhenGivenTheLengths) {
+  // b2 h2 sq3 skv5 d4 with lengths {2, 0}: pairs 3*2 + 3*0 = 6 over the batch.
+  const Problem p = make(2, 2, 2, 3, 5, 4, 4, Mask::padding, Score::scaled_dot);
+  const std::vector<std::int32_t> lengths = {2, 0};
+  const FlopCount f = flops(p, lengths);
+  EXPECT_EQ(f.score, 2 * 2 * 6 * 4);      // 2*H*pairs*d = 96
+  EXPECT_EQ(f.weighting, 2 * 2 * 6 * 4);  // 2*H*pairs*dv = 96
+  // Without lengths every key counts: 2*B*H*Lq*Lk*d = 2*2*2*15*4 = 480.
+  EXPECT_EQ(flops(p).score, 480);
+  const std::vector<std::int32_t> full = {5, 5};
+  EXPECT_EQ(flops(p, full).total(), flops(p).total());
+  // Additive: the per-row products are independent of the lengths, the per-pair part is not:
+  // 2*B*H*(Lq+Lk)*d*da = 2*2*2*8*4*4 = 1024, plus 4*H*pairs*da = 4*2*6*4 = 192.
+  const Problem a = make(2, 2, 2, 3, 5, 4, 4, Mask::padding, Score::additive);
+  EXPECT_EQ(flops(a, lengths).score, 1024 + 192);
+  // Lengths are ignored for the other masks.
+  EXPECT_EQ(flops(make(2, 2, 2, 3, 5, 4, 4, Mask::causal), lengths).total(),
+            flops(make(2, 2, 2, 3, 5, 4, 4, Mask::causal)).total());
 }
 
 TEST(Flops, MultiplicativeHandComputed) {
@@ -191,6 +228,13 @@ TEST(ReferenceBytes, CoversTheDoubleOutput) {
     const Problem p = make(2, 4, 2, 7, 33, 8, 24, Mask::none, Score::scaled_dot, proj);
     EXPECT_GE(reference_bytes(p), element_count(output_spec(p).shape) * 8) << p.str();
   }
+}
+
+// The additive reference keeps a [Lk][da] double buffer per thread.
+TEST(ReferenceBytes, CoversTheAdditiveKeySideBuffer) {
+  const Problem p = make(1, 1, 1, 1, 4096, 64, 64, Mask::none, Score::additive);
+  const std::int64_t key_hidden = p.seq_kv * additive_dim(p) * 8;  // one thread's [Lk][da] doubles
+  EXPECT_GE(reference_bytes(p), element_count(output_spec(p).shape) * 8 + key_hidden);
 }
 
 }  // namespace

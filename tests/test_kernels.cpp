@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <regex>
 #include <set>
 #include <string>
@@ -140,6 +141,8 @@ struct KernelCase {
   std::string shape;
 };
 
+void PrintTo(const KernelCase& c, std::ostream* os) { *os << c.kernel->id() << " on " << c.shape; }
+
 std::vector<KernelCase> all_cases() {
   std::vector<KernelCase> cases;
   for (const Kernel* k : registry())
@@ -191,7 +194,9 @@ TEST_P(KernelVsReference, MatchesReferenceWithinTolerance) {
             << "fully masked row b" << b << " i" << i << " element " << c;
       }
     }
-  if (p.mask == Mask::padding) EXPECT_GT(empty_rows, 0) << "the lengths should include a 0";
+  if (p.mask == Mask::padding) {
+    EXPECT_GT(empty_rows, 0) << "the lengths should include a 0";
+  }
 }
 
 TEST_P(KernelVsReference, RunTwiceIsBitwiseIdentical) {
@@ -284,6 +289,12 @@ std::string missing_capability(const Capabilities& c, const Problem& p) {
   return "";
 }
 
+}  // namespace
+
+void PrintTo(const Kernel* k, std::ostream* os) { *os << (k ? k->id() : "null kernel"); }
+
+namespace {
+
 class KernelSupports : public testing::TestWithParam<const Kernel*> {};
 
 TEST_P(KernelSupports, AgreesWithDeclaredCapabilities) {
@@ -297,7 +308,9 @@ TEST_P(KernelSupports, AgreesWithDeclaredCapabilities) {
     } else {
       EXPECT_TRUE(s.ok) << k.id() << " rejects " << p.str() << ": " << s.reason;
     }
-    if (s.ok) EXPECT_GE(k.workspace_bytes(p, RunContext{}), 0) << k.id() << " " << p.str();
+    if (s.ok) {
+      EXPECT_GE(k.workspace_bytes(p, RunContext{}), 0) << k.id() << " " << p.str();
+    }
   }
 }
 
@@ -311,8 +324,7 @@ TEST_P(KernelSupports, InfoIsComplete) {
   EXPECT_LT(info.caps.tolerance, 1e-2) << k.id() << ": a tolerance this loose hides real bugs";
   RunContext ctx;
   ctx.threads = 4;
-  if (info.caps.parallelism == Parallelism::serial) EXPECT_EQ(k.effective_threads(ctx), 1);
-  else EXPECT_EQ(k.effective_threads(ctx), 4);
+  EXPECT_EQ(k.effective_threads(ctx), info.caps.parallelism == Parallelism::serial ? 1 : 4);
   ctx.threads = 0;
   EXPECT_EQ(k.effective_threads(ctx), 1);
 }
@@ -408,8 +420,9 @@ TEST(Registry, IdsFollowOpAlgorithmBackend) {
     EXPECT_TRUE(std::regex_match(id, pattern)) << "'" << id << "' is not <op>.<algorithm>.<backend>";
     const std::string backend = id.substr(id.rfind('.') + 1);
     auto it = backends.find(backend);
-    if (it != backends.end())
+    if (it != backends.end()) {
       EXPECT_EQ(it->second, k->info().caps.parallelism) << id << " declares " << to_string(k->info().caps.parallelism);
+    }
   }
 }
 

@@ -74,16 +74,12 @@ TEST(ProblemValidate, EverySizeAboveMaxDimIsRejectedNamingTheField) {
 }
 
 TEST(ProblemValidate, MaxDimItselfIsAcceptedForASmallProblem) {
-  // kMaxDim is inclusive: a single huge dimension with everything else tiny is a legal descriptor.
-  for (auto member : {&Problem::head_dim, &Problem::value_dim}) {
+  // kMaxDim is inclusive: one huge batch or sequence with everything else tiny is a legal descriptor.
+  for (auto member : {&Problem::batch, &Problem::seq_q, &Problem::seq_kv}) {
     Problem p;
     p.*member = kMaxDim;
     EXPECT_NO_THROW(p.validate()) << p.str();
   }
-  Problem p;
-  p.heads = kMaxDim;
-  p.kv_heads = kMaxDim;
-  EXPECT_NO_THROW(p.validate()) << p.str();
 }
 
 TEST(ProblemValidate, KvHeadsMustDivideHeads) {
@@ -117,29 +113,41 @@ TEST(ProblemValidate, GroupedQueryDivisorsAreValid) {
 }
 
 TEST(ProblemValidate, TooLargeProblemIsRejected) {
-  // Every size is within kMaxDim, but q alone would hold 2^20 * 2^16 * 2^8 * 2^8 = 2^52 elements.
-  Problem p;
-  p.batch = 1 << 20;
-  p.seq_q = p.seq_kv = 1 << 16;
-  p.heads = p.kv_heads = 1 << 8;
-  p.head_dim = p.value_dim = 1 << 8;
-  expect_problem_error([&] { p.validate(); }, "batch", "too large", "2^52-element tensors");
-  try {
-    p.validate();
-  } catch (const ProblemError& e) {
-    EXPECT_NE(std::string(e.what()).find("batch"), std::string::npos) << e.what();
+  // Every size is within kMaxDim, but one tensor would hold more than 2^40 elements.
+  Problem activations;  // q: 2^20 * 2^16 * 2^8 * 2^8 = 2^52 elements
+  activations.batch = 1 << 20;
+  activations.seq_q = activations.seq_kv = 1 << 16;
+  activations.heads = activations.kv_heads = 1 << 8;
+  activations.head_dim = activations.value_dim = 1 << 8;
+  expect_problem_error([&] { activations.validate(); }, "batch", "too large", "2^52-element activations");
+
+  Problem scores;  // one head's score matrix: 2^21 * 2^21 = 2^42 elements
+  scores.seq_q = scores.seq_kv = 1 << 21;
+  expect_problem_error([&] { scores.validate(); }, "seq_q", "too large", "2^42-element score matrix");
+
+  Problem weights;  // a projection weight (H d)^2 = 2^44 elements
+  weights.heads = weights.kv_heads = 1 << 11;
+  weights.head_dim = weights.value_dim = 1 << 11;
+  expect_problem_error([&] { weights.validate(); }, "heads", "too large", "2^44-element weights");
+
+  // The message names what to reduce ("seq" stands for seq_q / seq_kv).
+  for (const Problem* p : {&activations, &scores, &weights}) {
+    try {
+      p->validate();
+    } catch (const ProblemError& e) {
+      const std::string stem = e.field() == "seq_q" ? "seq" : e.field();
+      EXPECT_NE(std::string(e.what()).find(stem), std::string::npos) << e.what();
+    }
   }
 }
 
-// BUG: kernels/src/problem.cpp:69-72 multiplies batch * max(seq_q, seq_kv) by max(heads*dim, seq_q*seq_kv),
-// a product of THREE sequence lengths that is the size of no tensor, so realistic long-context cases are
-// refused with "a tensor of this case would hold more than 2^40 elements" although their largest tensor
-// (or per-head score matrix) holds 2^28..2^32 elements.
+// Realistic long-context cases are far below the 2^40-element limit. (The first version of the rule
+// multiplied three sequence lengths together and refused all but the last.)
 TEST(ProblemValidate, RealisticLongContextProblemsAreValid) {
   for (const char* text : {"b1_h16_sq16384_d64",             // 16k context: q/k/v 2^24, scores/head 2^28
                            "b1_h32_sq32768_d128_causal",      // 32k context: q/k/v 2^27, scores/head 2^30
                            "b2_h32_hk8_sq1_skv1048576_d128",  // 1M-token KV cache decode: k 2^31 elements
-                           "b8_h32_sq4096_d128"}) {           // 4k training shape
+                           "b8_h32_sq4096_d128_proj"}) {      // 4k training shape
     EXPECT_NO_THROW((void)parse_problem(text)) << text;
   }
 }
@@ -214,7 +222,7 @@ TEST(ProblemString, OptionalTokensTakeTheirDefaults) {
 TEST(ProblemString, TokensInAnyOrderAndExplicitDefaults) {
   const Problem a = parse_problem("b1_h2_sq8_d4");
   EXPECT_EQ(parse_problem("d4_sq8_h2_b1"), a);
-  EXPECT_EQ(parse_problem("b1_h2_hk2_sq8_skv8_d4_dv4_none_scaled_dot_fp32"), a);
+  EXPECT_EQ(parse_problem("b1_h2_hk2_sq8_skv8_d4_dv4_none_fp32"), a);
   EXPECT_EQ(parse_problem("b1_h2_sq8_d4_sdp"), a);  // alias of scaled_dot
   const Problem b = parse_problem("proj_multiplicative_padding_dv3_d5_skv9_sq1_hk1_h6_b2");
   EXPECT_EQ(b.batch, 2);
@@ -229,6 +237,11 @@ TEST(ProblemString, TokensInAnyOrderAndExplicitDefaults) {
   EXPECT_TRUE(b.projections);
   EXPECT_TRUE(b.is_decode());
   EXPECT_TRUE(b.is_cross());
+}
+
+// "scaled_dot" contains the token separator; the parser keeps it whole.
+TEST(ProblemString, ExplicitScaledDotScoreToken) {
+  EXPECT_EQ(parse_problem("b1_h2_sq8_d4_scaled_dot"), parse_problem("b1_h2_sq8_d4"));
 }
 
 struct Malformed {

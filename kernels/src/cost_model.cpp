@@ -2,6 +2,9 @@
 #include "attnbench/cost_model.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include <omp.h>
 
 #include "attnbench/workload.hpp"
 
@@ -9,6 +12,7 @@ namespace attnbench {
 
 std::int64_t visible_pairs(const Problem& p, std::int64_t kv_valid) {
   const std::int64_t lq = p.seq_q, lk = p.seq_kv;
+  // Masks are exclusive: kv_valid < lk only arises with padding, never together with causal.
   if (p.mask != Mask::causal) return lq * std::clamp<std::int64_t>(kv_valid, 0, lk);
   // Row i sees keys j <= i + (lk - lq): i + (lk - lq) + 1 of them, never more than lk (the last row
   // sees all), none for the first lq - lk rows when lq > lk.
@@ -24,6 +28,9 @@ FlopCount flops(const Problem& p, std::span<const std::int32_t> kv_lengths) {
   const double E = double(p.model_dim());
   // Visible pairs per head, summed over the batch.
   double batch_pairs = 0;
+  if (p.mask == Mask::padding && !kv_lengths.empty() && std::int64_t(kv_lengths.size()) != p.batch)
+    throw std::invalid_argument("flops: got " + std::to_string(kv_lengths.size()) + " valid lengths for batch " +
+                                std::to_string(p.batch));
   if (p.mask == Mask::padding && !kv_lengths.empty())
     for (std::int32_t valid : kv_lengths) batch_pairs += double(visible_pairs(p, valid));
   else
@@ -60,10 +67,13 @@ std::int64_t io_bytes(const Problem& p) {
 
 std::int64_t reference_bytes(const Problem& p) {
   std::int64_t doubles = element_count(output_spec(p).shape);
-  if (p.projections)  // projected Q, K, V and the pre-projection attention output, all in double
-    doubles += p.batch * (p.seq_q * p.heads * (p.head_dim + p.value_dim) +
-                          p.seq_kv * p.kv_heads * (p.head_dim + p.value_dim));
-  return doubles * std::int64_t(sizeof(double)) + p.seq_kv * std::int64_t(sizeof(double)) * 2;
+  doubles += p.batch * p.seq_q * p.heads * p.value_dim;  // the attention output before any projection
+  // Q, K, V in double (projected, or converted from the fp32 inputs).
+  doubles += p.batch * (p.seq_q * p.heads * p.head_dim + p.seq_kv * p.kv_heads * (p.head_dim + p.value_dim));
+  // Per thread: one row of scores, the query-side vector and (additive) the key-side hidden [Lk][da].
+  const std::int64_t per_thread = p.seq_kv + std::max(p.head_dim, additive_dim(p)) +
+                                  (p.score == Score::additive ? p.seq_kv * additive_dim(p) : 0);
+  return (doubles + per_thread * std::int64_t(omp_get_max_threads())) * std::int64_t(sizeof(double));
 }
 
 std::int64_t query_tokens(const Problem& p) { return p.batch * p.seq_q; }

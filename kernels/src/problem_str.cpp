@@ -43,14 +43,18 @@ constexpr const char* kGrammar =
   throw ProblemError("problem", "bad problem string '" + std::string(text) + "': " + why + "; " + kGrammar);
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
+// Split on '_', keeping "scaled_dot" (the one value name that contains the separator) whole.
+std::vector<std::string_view> tokens_of(std::string_view s) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == sep) {
-      parts.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
+  for (std::size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] != '_') continue;
+    if (s.substr(start, i - start) == "scaled" && s.substr(i, 4) == "_dot" &&
+        (i + 4 == s.size() || s[i + 4] == '_'))
+      i += 4;
+    parts.push_back(s.substr(start, i - start));
+    start = i + 1;
+  }
   return parts;
 }
 
@@ -67,7 +71,7 @@ Problem parse_problem(std::string_view text) {
   auto once = [&](const std::string& key, std::string_view token) {
     if (!seen.insert(key).second) bad(text, "'" + std::string(token) + "' sets " + key + " a second time");
   };
-  for (std::string_view token : split(text, '_')) {
+  for (std::string_view token : tokens_of(text)) {
     if (token.empty()) bad(text, "empty token (doubled or trailing '_')");
     if (token == "none" || token == "causal" || token == "padding") {
       once("mask", token);

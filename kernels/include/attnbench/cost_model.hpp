@@ -37,8 +37,8 @@ FlopCount flops(const Problem& p, std::span<const std::int32_t> kv_lengths = {})
 /// what a kernel with perfect on-chip reuse would move: the denominator of GB/s.
 std::int64_t io_bytes(const Problem& p);
 
-/// Bytes the float64 reference needs on top of io_bytes (its double-precision output and, with
-/// projections, the projected Q/K/V).
+/// Bytes the float64 reference needs on top of io_bytes: Q/K/V and the outputs in double, plus
+/// per-thread row scratch for omp_get_max_threads() threads.
 std::int64_t reference_bytes(const Problem& p);
 
 /// Query tokens processed per forward pass (batch * seq_q): the numerator of tokens/s.
