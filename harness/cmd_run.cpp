@@ -121,6 +121,10 @@ Settings settings_from(const po::variables_map& vm) {
   if (s.measure.max_reps < s.measure.min_reps)
     throw UsageError("--max-reps (" + std::to_string(s.measure.max_reps) + ") is below --min-reps (" +
                      std::to_string(s.measure.min_reps) + ")");
+  if (s.measure.max_seconds < s.measure.min_seconds)
+    throw UsageError("--max-time (" + vm["max-time"].as<std::string>() + " s) is below --min-time (" +
+                     vm["min-time"].as<std::string>() + " s)");
+  validate(s.measure);  // anything else it rejects is a bug in the lines above, not bad input
   if (vm.count("out")) s.out = vm["out"].as<std::string>();
   if (vm.count("inputs")) s.inputs = vm["inputs"].as<std::string>();
   if (vm.count("save-output")) s.save_output = vm["save-output"].as<std::string>();

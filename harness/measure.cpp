@@ -39,15 +39,13 @@ void warm_up(const std::function<void()>& fn, const MeasureOptions& options) {
 /// Whether the timed loop should stop after `samples` samples adding up to `total` seconds, the
 /// slowest of which took `slowest` seconds.
 bool done(const MeasureOptions& options, std::size_t samples, double total, double slowest) {
-  const auto n = static_cast<std::size_t>(options.min_reps);
   if (samples >= static_cast<std::size_t>(options.max_reps)) return true;
-  if (samples >= n && total >= options.min_seconds) return true;
-  if (total > options.max_seconds) {
-    // Over the time budget: stop once min_reps exist. A single call longer than the whole
-    // budget means min_reps would take min_reps times too long, so one sample must do.
-    return samples >= n || slowest > options.max_seconds;
-  }
-  return false;
+  const bool enough_reps = samples >= static_cast<std::size_t>(options.min_reps);
+  if (enough_reps && total >= options.min_seconds) return true;
+  // Past max_seconds with min_reps samples the rule above has already stopped (validate ensures
+  // min_seconds <= max_seconds). Below min_reps we keep going, except after a single call longer
+  // than the whole budget: min_reps of those would take min_reps times too long, so one must do.
+  return total > options.max_seconds && slowest > options.max_seconds;
 }
 
 }  // namespace

@@ -26,7 +26,9 @@ void validate(const MeasureOptions& options);
 /// Timing: repeats until there are at least `min_reps` samples AND they add up to at least
 /// `min_seconds`; stops early at `max_reps` samples, or once the samples add up to more than
 /// `max_seconds` provided `min_reps` samples exist. The exception: a single call longer than
-/// `max_seconds` ends the measurement right after it, even below `min_reps`.
+/// `max_seconds` ends the measurement right after it, even below `min_reps`. (Since validate
+/// requires min_seconds <= max_seconds, the min_reps/min_seconds rule always stops first
+/// otherwise; max_seconds becomes a real budget once adaptive, CI-based stopping arrives.)
 /// Validates `options` first (see validate). Exceptions from `fn` propagate.
 std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options);
 

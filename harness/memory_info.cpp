@@ -95,7 +95,8 @@ Bytes cgroup_headroom(const fs::path& mount, const char* limit_file, const char*
 Bytes address_space_headroom() {
   rlimit lim{};
   if (getrlimit(RLIMIT_AS, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return std::nullopt;
-  const auto limit = static_cast<std::int64_t>(std::min<rlim_t>(lim.rlim_cur, std::numeric_limits<std::int64_t>::max()));
+  const rlim_t capped = std::min<rlim_t>(lim.rlim_cur, std::numeric_limits<std::int64_t>::max());
+  const auto limit = static_cast<std::int64_t>(capped);
   const Bytes used = proc_kb_field("/proc/self/status", "VmSize");
   return std::max<std::int64_t>(0, limit - used.value_or(0));
 }

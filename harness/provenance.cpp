@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -13,6 +14,9 @@
 #include <utility>
 
 #include <boost/version.hpp>
+// Only the C API is needed; the MPI C++ bindings would only add compile time and warnings.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #include <oneapi/tbb/version.h>
 
@@ -131,7 +135,9 @@ std::string mpi_library_version() {
   char buf[MPI_MAX_LIBRARY_VERSION_STRING] = {};
   int len = 0;
   if (MPI_Get_library_version(buf, &len) != MPI_SUCCESS) return kUnknown;
-  std::string text(buf, static_cast<std::size_t>(std::clamp(len, 0, MPI_MAX_LIBRARY_VERSION_STRING)));
+  // Some libraries count the terminating NUL in len; stop at the first NUL either way.
+  const auto limit = static_cast<std::size_t>(std::clamp(len, 0, MPI_MAX_LIBRARY_VERSION_STRING));
+  const std::string text(buf, ::strnlen(buf, limit));
   const std::string first = trim(text.substr(0, text.find('\n')));
   return first.empty() ? kUnknown : ascii_safe(first);
 }

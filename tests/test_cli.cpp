@@ -122,6 +122,8 @@ const BadInput kBadInputs[] = {
     {"save_output_two_kernels", "run --kernel all --problem b1_h1_sq8_d8 --save-output /tmp/x", "exactly one kernel"},
     {"reps_contradict", "run --kernel mha.naive.serial --problem b1_h1_sq8_d8 --min-reps 10 --max-reps 5",
      "--max-reps"},
+    {"time_contradict", "run --kernel mha.naive.serial --problem b1_h1_sq8_d8 --min-time 5 --max-time 1",
+     "--max-time"},
     {"threads_zero", "run --kernel mha.naive.serial --problem b1_h1_sq8_d8 --threads 0", "--threads"},
     {"min_time_text", "run --kernel mha.naive.serial --problem b1_h1_sq8_d8 --min-time soon", "--min-time"},
     {"list_no_match", "list --kernel 'nothing.*'", "no kernel matches"},
