@@ -1,7 +1,7 @@
 // Provenance: every field the results contract names is present and plausible on this machine.
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cctype>
 
 #include "build_info.hpp"
 #include "provenance.hpp"
@@ -23,7 +23,10 @@ TEST(Provenance, HasEveryContractField) {
 
 TEST(Provenance, TimeIsUtcIso8601) {
   const std::string t = provenance(1, 1)["time"].get<std::string>();
-  EXPECT_TRUE(std::regex_match(t, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)"))) << t;
+  const std::string shape = "dddd-dd-ddTdd:dd:ddZ";  // d: a digit
+  ASSERT_EQ(t.size(), shape.size()) << t;
+  for (std::size_t i = 0; i < t.size(); ++i)
+    EXPECT_TRUE(shape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(t[i])) != 0 : t[i] == shape[i]) << t;
 }
 
 TEST(Provenance, DescribesThisBuildAndMachine) {
