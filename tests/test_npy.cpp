@@ -13,31 +13,13 @@
 #include <vector>
 
 #include "npy.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace attnbench;
+using attnbench::testing::TempDir;
 
 namespace {
-
-/// A fresh directory under the system temp directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("attnbench-test-npy-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 void write_bytes(const fs::path& file, const std::string& bytes) {
   std::ofstream(file, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));

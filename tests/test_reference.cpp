@@ -15,28 +15,14 @@
 #include "attnbench/reference.hpp"
 #include "attnbench/tensor.hpp"
 #include "attnbench/workload.hpp"
+#include "test_support.hpp"
 
 namespace attnbench {
 namespace {
 
-const double kSqrt2 = std::sqrt(2.0);
+using testing::make_problem;
 
-Problem make(std::int64_t b, std::int64_t h, std::int64_t hk, std::int64_t sq, std::int64_t skv, std::int64_t d,
-             std::int64_t dv, Mask mask = Mask::none, Score score = Score::scaled_dot, bool proj = false) {
-  Problem p;
-  p.batch = b;
-  p.heads = h;
-  p.kv_heads = hk;
-  p.seq_q = sq;
-  p.seq_kv = skv;
-  p.head_dim = d;
-  p.value_dim = dv;
-  p.mask = mask;
-  p.score = score;
-  p.projections = proj;
-  p.validate();
-  return p;
-}
+const double kSqrt2 = std::sqrt(2.0);
 
 Tensor f32(const Shape& shape, const std::vector<float>& values) {
   Tensor t(DataType::f32, shape);
@@ -99,7 +85,7 @@ TensorSet example_inputs(const Problem& p) {
 // Hand-computed cases
 
 TEST(ReferenceByHand, ScaledDotNoMask) {
-  const Problem p = make(1, 1, 1, 2, 3, 2, 2);
+  const Problem p = make_problem(1, 1, 1, 2, 3, 2, 2);
   std::vector<double> want = example_row0(1, 2, 3, 4, 5, 6);
   want.insert(want.end(), {3, 4});  // row 1: uniform average of v rows
   expect_values(run_reference(p, example_inputs(p)), want);
@@ -109,14 +95,14 @@ TEST(ReferenceByHand, CausalIsBottomRightAligned) {
   // Lq = 2, Lk = 3: query i sees keys j <= i + 1. Row 0 sees keys 0 and 1, whose scores are equal
   // (both 1/sqrt2), so it is the plain average of v0 and v1 = [2, 3]. (Top-left alignment would give
   // v0 = [1, 2].) Row 1 sees every key with equal scores: [3, 4].
-  const Problem p = make(1, 1, 1, 2, 3, 2, 2, Mask::causal);
+  const Problem p = make_problem(1, 1, 1, 2, 3, 2, 2, Mask::causal);
   expect_values(run_reference(p, example_inputs(p)), {2, 3, 3, 4});
 }
 
 TEST(ReferenceByHand, CausalWithMoreQueriesThanKeysLeavesLeadingRowsEmpty) {
   // Lq = 3, Lk = 2: query i sees j <= i - 1. Row 0 sees nothing (zeros), row 1 sees key 0 alone
   // (weight 1 whatever its score: exactly v0), row 2 sees both keys with scores 0 (q2 = 0): average.
-  const Problem p = make(1, 1, 1, 3, 2, 2, 2, Mask::causal);
+  const Problem p = make_problem(1, 1, 1, 3, 2, 2, 2, Mask::causal);
   TensorSet in;
   in.add("q", f32({1, 3, 1, 2}, {0.7f, -1.3f, 2.5f, 0.25f, 0, 0}));
   in.add("k", f32({1, 2, 1, 2}, {1, -2, 0.5f, 3}));
@@ -129,7 +115,7 @@ TEST(ReferenceByHand, PaddingMasksKeysAtAndBeyondTheLength) {
   //   b0 (2 valid keys): row 0 sees keys 0, 1 with equal scores -> [2, 3]; row 1 (q = 0) -> [2, 3].
   //   b1 (no valid key): both rows are exactly 0.
   //   b2 (all keys): the unmasked result.
-  const Problem p = make(3, 1, 1, 2, 3, 2, 2, Mask::padding);
+  const Problem p = make_problem(3, 1, 1, 2, 3, 2, 2, Mask::padding);
   TensorSet in;
   in.add("q", f32({3, 2, 1, 2}, repeat(kQ, 3)));
   in.add("k", f32({3, 3, 1, 2}, repeat(kK, 3)));
@@ -150,7 +136,7 @@ TEST(ReferenceByHand, MultiplicativeUsesQTransposeWK) {
   //       -> (3*[1, 2] + [3, 4] + [5, 6]) / 5 = [2.2, 3.2]
   //   q1 = [0, 1]: q1^T W = [0, 0] -> uniform -> [3, 4]
   // Using W^T instead of W would swap the two rows' behaviour; dropping 1/sqrt(d) gives weights 9:1:1.
-  const Problem p = make(1, 1, 1, 2, 3, 2, 2, Mask::none, Score::multiplicative);
+  const Problem p = make_problem(1, 1, 1, 2, 3, 2, 2, Mask::none, Score::multiplicative);
   const float a = float(kSqrt2 * std::log(3.0));
   TensorSet in;
   in.add("q", f32({1, 2, 1, 2}, {1, 0, 0, 1}));
@@ -164,7 +150,7 @@ TEST(ReferenceByHand, AdditiveBahdanau) {
   // s(i, j) = v . tanh(Wq q_i + Wk k_j), no scale, da = d = 2, with
   //   Wq = [[0, 1], [0.5, 0]]   Wk = [[2, 0], [1, -1]]   v = [1, 0.5]
   // so s(i, j) = tanh(q_i1 + 2 k_j0) + 0.5 tanh(0.5 q_i0 + k_j0 - k_j1).
-  const Problem p = make(1, 1, 1, 2, 3, 2, 2, Mask::none, Score::additive);
+  const Problem p = make_problem(1, 1, 1, 2, 3, 2, 2, Mask::none, Score::additive);
   const std::vector<float> q = {0.5f, -1, 1, 2}, k = {0, 0, 1, 0.5f, -0.5f, 1};
   TensorSet in;
   in.add("q", f32({1, 2, 1, 2}, q));
@@ -190,7 +176,7 @@ TEST(ReferenceByHand, AdditiveBahdanau) {
 TEST(ReferenceByHand, GroupedQueryBothHeadsReadKvHeadZero) {
   // H = 2, Hk = 1, Lq = 1: head 0 has q = [1, 1] (the running example's row 0), head 1 has q = [0, 0]
   // (uniform). Both read the single KV head.
-  const Problem p = make(1, 2, 1, 1, 3, 2, 2);
+  const Problem p = make_problem(1, 2, 1, 1, 3, 2, 2);
   TensorSet in;
   in.add("q", f32({1, 1, 2, 2}, {1, 1, 0, 0}));
   in.add("k", f32({1, 3, 1, 2}, kK));
@@ -204,7 +190,7 @@ TEST(ReferenceByHand, GroupedQueryMapsHeadToHeadOverGroupSize) {
   // H = 4, Hk = 2: heads 0, 1 read KV head 0 and heads 2, 3 read KV head 1 (h / 2, not h % 2).
   // All keys are 0, so each head averages its KV head's values: KV head 0 has v rows [1, 2], [3, 4]
   // (mean [2, 3]); KV head 1 has [10, 20], [30, 40] (mean [20, 30]).
-  const Problem p = make(1, 4, 2, 1, 2, 1, 2);
+  const Problem p = make_problem(1, 4, 2, 1, 2, 1, 2);
   TensorSet in;
   in.add("q", f32({1, 1, 4, 1}, {0.5f, -1, 2, 3}));
   in.add("k", f32({1, 2, 2, 1}, {0, 0, 0, 0}));
@@ -222,7 +208,7 @@ TEST(ReferenceByHand, ProjectionsTorchLinearConventionAndMaskedRowsGiveOutputBia
   //   W_o = [[1, 2], [0, 1]], b_o = [0.25, -0.25]: y = [o0 + 2 o1 + 0.25, o1 - 0.25]
   // b0: o(row 0) = example_row0 on the projected v; o(row 1) = [4, 3] -> y = [10.25, 2.75].
   // b1: no valid key: o = 0, so y = b_o on both rows.
-  const Problem p = make(2, 1, 1, 2, 3, 2, 2, Mask::padding, Score::scaled_dot, true);
+  const Problem p = make_problem(2, 1, 1, 2, 3, 2, 2, Mask::padding, Score::scaled_dot, true);
   TensorSet in;
   in.add("q", f32({2, 2, 2}, repeat({0.5f, 0.5f, -0.5f, -0.5f}, 2)));
   in.add("k", f32({2, 3, 2}, repeat({1, 0, -1, 1, 0, 1}, 2)));
@@ -246,7 +232,7 @@ TEST(ReferenceByHand, ProjectionsTorchLinearConventionAndMaskedRowsGiveOutputBia
 TEST(ReferenceByHand, DecodeSeesTheWholeCache) {
   // Lq = 1, Lk = 4, causal: the single query sees j <= 0 + 3, every key. q = 0 gives uniform weights:
   // the mean of v rows [1, 2], [3, 4], [5, 6], [7, 8] = [4, 5]. (Top-left alignment would give [1, 2].)
-  const Problem p = make(1, 1, 1, 1, 4, 2, 2, Mask::causal);
+  const Problem p = make_problem(1, 1, 1, 1, 4, 2, 2, Mask::causal);
   TensorSet in;
   in.add("q", f32({1, 1, 1, 2}, {0, 0}));
   in.add("k", f32({1, 4, 1, 2}, {1, -1, 2, 0.5f, -3, 1, 0.25f, 2}));
@@ -256,7 +242,7 @@ TEST(ReferenceByHand, DecodeSeesTheWholeCache) {
 
 TEST(ReferenceByHand, DecodeScaledDot) {
   // Lq = 1, Lk = 3, no mask: the running example's row 0.
-  const Problem p = make(1, 1, 1, 1, 3, 2, 2);
+  const Problem p = make_problem(1, 1, 1, 1, 3, 2, 2);
   TensorSet in;
   in.add("q", f32({1, 1, 1, 2}, {1, 1}));
   in.add("k", f32({1, 3, 1, 2}, kK));
@@ -266,7 +252,7 @@ TEST(ReferenceByHand, DecodeScaledDot) {
 
 TEST(ReferenceByHand, ValueDimDiffersFromHeadDim) {
   // d = 2, dv = 3, q = 0: uniform average of v rows [1, 2, 3], [4, 5, 6], [7, 8, 9] = [4, 5, 6].
-  const Problem p = make(1, 1, 1, 1, 3, 2, 3);
+  const Problem p = make_problem(1, 1, 1, 1, 3, 2, 3);
   TensorSet in;
   in.add("q", f32({1, 1, 1, 2}, {0, 0}));
   in.add("k", f32({1, 3, 1, 2}, kK));
@@ -275,7 +261,7 @@ TEST(ReferenceByHand, ValueDimDiffersFromHeadDim) {
 }
 
 TEST(ReferenceInputs, MalformedInputsAreRejected) {
-  const Problem p = make(1, 1, 1, 2, 3, 2, 2, Mask::padding);
+  const Problem p = make_problem(1, 1, 1, 2, 3, 2, 2, Mask::padding);
   TensorSet in = example_inputs(p);
   EXPECT_THROW(reference_forward(p, in), std::invalid_argument);  // no lengths
   in.add("lengths", i32({1}, {4}));                                // > seq_kv
@@ -314,9 +300,9 @@ std::vector<Problem> property_problems() {
   std::vector<Problem> out;
   for (Mask m : {Mask::none, Mask::causal, Mask::padding})
     for (Score s : {Score::scaled_dot, Score::additive, Score::multiplicative}) {
-      out.push_back(make(2, 4, 2, 9, 9, 8, 5, m, s));
-      out.push_back(make(3, 2, 1, 11, 6, 4, 4, m, s));  // seq_q > seq_kv
-      out.push_back(make(2, 3, 3, 1, 17, 8, 8, m, s));  // decode
+      out.push_back(make_problem(2, 4, 2, 9, 9, 8, 5, m, s));
+      out.push_back(make_problem(3, 2, 1, 11, 6, 4, 4, m, s));  // seq_q > seq_kv
+      out.push_back(make_problem(2, 3, 3, 1, 17, 8, 8, m, s));  // decode
     }
   return out;
 }
@@ -386,7 +372,7 @@ TEST(ReferenceProperties, SoftmaxShiftInvarianceUnderAConstantKeyOffset) {
 
 TEST(ReferenceProperties, AdditiveWithZeroScoreVectorAveragesVisibleValues) {
   // v_score = 0 makes every visible score 0: uniform weights over the visible keys.
-  const Problem p = make(2, 2, 1, 5, 7, 4, 3, Mask::causal, Score::additive);
+  const Problem p = make_problem(2, 2, 1, 5, 7, 4, 3, Mask::causal, Score::additive);
   TensorSet in = make_inputs(p, 3);
   for (float& x : in.at("v_score").as<float>()) x = 0;
   const std::vector<double> out = run_reference(p, in);
@@ -406,7 +392,7 @@ TEST(ReferenceProperties, AdditiveWithZeroScoreVectorAveragesVisibleValues) {
 
 TEST(ReferenceProperties, MultiplicativeWithIdentityEqualsScaledDot) {
   for (Mask m : {Mask::none, Mask::causal, Mask::padding}) {
-    const Problem mult = make(2, 4, 2, 6, 9, 8, 4, m, Score::multiplicative);
+    const Problem mult = make_problem(2, 4, 2, 6, 9, 8, 4, m, Score::multiplicative);
     Problem dot = mult;
     dot.score = Score::scaled_dot;
     SCOPED_TRACE(mult.str());
@@ -421,7 +407,7 @@ TEST(ReferenceProperties, GroupedQueryEqualsMultiHeadWithSharedKvCopied) {
   // kv_heads = 2 of heads = 6 is multi-head attention whose KV heads 0, 1, 2 are copies of KV head 0
   // and 3, 4, 5 copies of KV head 1.
   for (Score s : {Score::scaled_dot, Score::additive, Score::multiplicative}) {
-    const Problem gqa = make(2, 6, 2, 5, 8, 4, 3, Mask::causal, s);
+    const Problem gqa = make_problem(2, 6, 2, 5, 8, 4, 3, Mask::causal, s);
     Problem mha = gqa;
     mha.kv_heads = 6;
     SCOPED_TRACE(gqa.str());
@@ -450,7 +436,7 @@ TEST(ReferenceProperties, GroupedQueryEqualsMultiHeadWithSharedKvCopied) {
 
 TEST(ReferenceProperties, PermutingKeysWithValuesChangesNothingWithoutAMask) {
   for (Score s : {Score::scaled_dot, Score::additive, Score::multiplicative}) {
-    const Problem p = make(1, 2, 2, 4, 6, 4, 3, Mask::none, s);
+    const Problem p = make_problem(1, 2, 2, 4, 6, 4, 3, Mask::none, s);
     SCOPED_TRACE(p.str());
     TensorSet in = make_inputs(p, 13);
     const std::vector<double> before = run_reference(p, in);

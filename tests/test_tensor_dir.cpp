@@ -12,32 +12,14 @@
 #include "attnbench/problem.hpp"
 #include "attnbench/workload.hpp"
 #include "npy.hpp"
+#include "test_support.hpp"
 #include "tensor_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace attnbench;
+using attnbench::testing::TempDir;
 
 namespace {
-
-/// A fresh directory under the system temp directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("attnbench-test-tensor-dir-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 void expect_identical(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.type(), b.type());

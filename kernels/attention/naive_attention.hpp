@@ -11,10 +11,21 @@
 
 namespace attnbench::kernels {
 
-/// Scratch the naive pass needs beyond the boundary tensors, for `threads` concurrent heads.
-std::int64_t naive_workspace_bytes(const Problem& p, int threads);
+/// The naive kernels: one class, registered as mha.naive.serial (one thread) and mha.naive.omp
+/// ((batch, head) pairs and projection rows spread over OpenMP threads). `info` says which.
+class NaiveKernel final : public Kernel {
+ public:
+  explicit NaiveKernel(KernelInfo info) : info_(std::move(info)) {}
+  const KernelInfo& info() const override { return info_; }
+  std::int64_t workspace_bytes(const Problem& p, const RunContext& ctx) const override;
+  std::unique_ptr<PreparedKernel> prepare(const Problem& p, const TensorSet& tensors,
+                                          const RunContext& ctx) const override;
 
-/// Set up the naive pass; `threads` > 1 runs (batch, head) pairs and projection rows with OpenMP.
-std::unique_ptr<PreparedKernel> prepare_naive(const Problem& p, const TensorSet& tensors, int threads);
+ private:
+  KernelInfo info_;
+};
+
+/// Everything the naive kernels support: every mask, score, shape relation and the projections.
+Capabilities naive_capabilities(Parallelism parallelism);
 
 }  // namespace attnbench::kernels
