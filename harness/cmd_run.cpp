@@ -62,7 +62,7 @@ po::options_description run_options() {
   po::options_description m("Measurement");
   m.add_options()
       ("warmup", po::value<std::string>()->default_value("1"), "untimed runs before measuring (at least 50 ms)")
-      ("min-reps", po::value<std::string>()->default_value("5"), "minimum timed repetitions")
+      ("min-reps", po::value<std::string>()->default_value("6"), "minimum timed repetitions (6 is the fewest for which the median has a 95% interval)")
       ("max-reps", po::value<std::string>()->default_value("1000"), "maximum timed repetitions")
       ("min-time", po::value<std::string>()->default_value("0.5"), "keep repeating until this many seconds are timed")
       ("max-time", po::value<std::string>()->default_value("30"), "stop repeating after this many seconds");

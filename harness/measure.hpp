@@ -9,7 +9,7 @@ namespace attnbench {
 struct MeasureOptions {
   int warmup_runs = 1;              ///< untimed calls before timing (>= 0)
   double warmup_min_seconds = 0.05; ///< keep warming up until this much time has passed (>= 0)
-  int min_reps = 5;                 ///< at least this many timed calls (>= 1)
+  int min_reps = 6;                 ///< at least this many timed calls (>= 1)
   int max_reps = 1000;              ///< never more than this many timed calls (>= min_reps)
   double min_seconds = 0.5;         ///< keep timing until the samples add up to this (>= 0)
   double max_seconds = 30;          ///< stop once the samples add up to more than this (> 0)
