@@ -21,6 +21,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev     # unit tests (ctest)
   nlohmann-json3-dev            # results files (JSON Lines)
   libopenblas-dev               # BLAS for Q/K/V/O projections
+  libdnnl-dev                   # oneDNN: the vendor-library attention kernels (mha.onednn.*)
 )
 PYTHON_PACKAGES=(
   python3-torch                 # scripts/pytorch_reference.py: framework baseline and cross-validation
