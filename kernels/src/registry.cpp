@@ -12,6 +12,11 @@ namespace attnbench {
 namespace kernels {
 const Kernel& mha_naive_serial();
 const Kernel& mha_naive_omp();
+const Kernel& mha_blocked_serial();
+const Kernel& mha_blocked_omp();
+const Kernel& mha_blocked_tbb();
+const Kernel& mha_onednn_serial();
+const Kernel& mha_onednn_omp();
 }  // namespace kernels
 
 namespace {
@@ -20,6 +25,11 @@ std::vector<const Kernel*> make_registry() {
   return {
       &kernels::mha_naive_serial(),
       &kernels::mha_naive_omp(),
+      &kernels::mha_blocked_serial(),
+      &kernels::mha_blocked_omp(),
+      &kernels::mha_blocked_tbb(),
+      &kernels::mha_onednn_serial(),
+      &kernels::mha_onednn_omp(),
   };
 }
 

@@ -1,0 +1,79 @@
+// The three executors of executor.hpp.
+#include "executor.hpp"
+
+#include <omp.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#include <stdexcept>
+
+namespace attnbench::kernels::blocked {
+namespace {
+
+class SerialExecutor final : public Executor {
+ public:
+  int threads() const override { return 1; }
+  void run(std::int64_t items, ItemBody body) override {
+    for (std::int64_t i = 0; i < items; ++i) body(i, 0);
+  }
+};
+
+class OpenMpExecutor final : public Executor {
+ public:
+  explicit OpenMpExecutor(int threads) : threads_(threads) {}
+  int threads() const override { return threads_; }
+  void run(std::int64_t items, ItemBody body) override {
+    const int team = items < threads_ ? int(items) : threads_;
+    if (team <= 1) {
+      for (std::int64_t i = 0; i < items; ++i) body(i, 0);
+      return;
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
+    for (std::int64_t i = 0; i < items; ++i) body(i, omp_get_thread_num());
+  }
+
+ private:
+  int threads_;
+};
+
+class TbbExecutor final : public Executor {
+ public:
+  explicit TbbExecutor(int threads) : threads_(threads), arena_(threads) { arena_.initialize(); }
+  int threads() const override { return threads_; }
+  void run(std::int64_t items, ItemBody body) override {
+    if (threads_ == 1 || items <= 1) {
+      for (std::int64_t i = 0; i < items; ++i) body(i, 0);
+      return;
+    }
+    arena_.execute([&] {
+      tbb::parallel_for(
+          tbb::blocked_range<std::int64_t>(0, items, 1),
+          [&](const tbb::blocked_range<std::int64_t>& range) {
+            const int thread = tbb::this_task_arena::current_thread_index();
+            for (std::int64_t i = range.begin(); i != range.end(); ++i) body(i, thread);
+          },
+          tbb::simple_partitioner());
+    });
+  }
+
+ private:
+  int threads_;
+  tbb::task_arena arena_;
+};
+
+}  // namespace
+
+std::unique_ptr<Executor> make_executor(Parallelism parallelism, int threads) {
+  if (threads < 1) throw std::invalid_argument("threads must be >= 1");
+  switch (parallelism) {
+    case Parallelism::serial: return std::make_unique<SerialExecutor>();
+    case Parallelism::openmp: return std::make_unique<OpenMpExecutor>(threads);
+    case Parallelism::tbb: return std::make_unique<TbbExecutor>(threads);
+    case Parallelism::mpi: break;
+  }
+  throw std::invalid_argument("the blocked kernels run serial, openmp or tbb");
+}
+
+}  // namespace attnbench::kernels::blocked
