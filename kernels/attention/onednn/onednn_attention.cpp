@@ -154,9 +154,9 @@ OnednnStrategy choose_strategy(const Problem& p, Mask mask) {
 bool batched_core(const Problem& p, Mask mask, Plan& plan) {
   const std::int64_t B = p.batch, H = p.heads, Hk = p.kv_heads, G = p.group_size(), Lq = p.seq_q,
                      Lk = p.seq_kv, d = p.head_dim, dv = p.value_dim;
-  // oneDNN 2.6 implements a binary post-op whose source is broadcast over the batch dimensions only in its
-  // reference code (ref:any, hundreds of times slower) for a [1, 1, Lq, Lk] causal mask; a [B, 1, 1, Lk] padding
-  // mask is fine on 4-D views but not on the 5-D grouped-query ones (make_plan checks and falls back).
+  // oneDNN 2.6 runs a [1, 1, Lq, Lk] causal-mask post-op (broadcast over batch and heads) only in its
+  // reference code (ref:any, hundreds of times slower). A [B, 1, 1, Lk] padding mask is fine on the 4-D
+  // views but not on the 5-D grouped-query ones: make_plan checks the implementations and falls back.
   if (mask == Mask::causal) return false;
   if (G == 1) {
     plan.q = memory::desc({B, H, Lq, d}, DT::f32, Dims{Lq * H * d, d, H * d, 1});
