@@ -21,8 +21,12 @@
 #include "attnbench/cost_model.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
+#include "bench_args.hpp"
 
 namespace {
+
+using attnbench::bench::split_commas;
+using attnbench::bench::take_flag;
 
 using namespace attnbench;
 namespace bk = attnbench::kernels::blocked;
@@ -138,29 +142,6 @@ void BM_Sgemm(benchmark::State& state) {
   state.counters["FLOPS"] = benchmark::Counter(2.0 * m * n * k * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-std::string take_flag(int& argc, char** argv, const char* name, const char* fallback) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      std::string value = argv[i] + prefix.size();
-      for (int j = i; j < argc - 1; ++j) argv[j] = argv[j + 1];
-      --argc;
-      return value;
-    }
-  return fallback;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == ',') {
-      if (i > start) items.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return items;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -170,14 +151,14 @@ int main(int argc, char** argv) {
   std::vector<Problem> problems;
   std::vector<int> thread_counts;
   try {
-    for (const std::string& s : split(problems_text)) problems.push_back(parse_problem(s));
-    for (const std::string& s : split(threads_text)) thread_counts.push_back(std::stoi(s));
+    for (const std::string& s : split_commas(problems_text)) problems.push_back(parse_problem(s));
+    for (const std::string& s : split_commas(threads_text)) thread_counts.push_back(std::stoi(s));
   } catch (const std::exception& e) {
     std::cerr << "attnbench_blocked_bench: " << e.what() << "\n";
     return 2;
   }
   std::vector<const Kernel*> kernels;
-  for (const std::string& pattern : split(kernels_text)) {
+  for (const std::string& pattern : split_commas(kernels_text)) {
     const auto matched = select_kernels(pattern);
     if (matched.empty()) {
       std::cerr << "attnbench_blocked_bench: --kernels: no kernel matches '" << pattern << "'\n";

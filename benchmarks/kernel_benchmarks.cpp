@@ -15,8 +15,12 @@
 #include "attnbench/cost_model.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
+#include "bench_args.hpp"
 
 namespace {
+
+using attnbench::bench::split_commas;
+using attnbench::bench::take_flag;
 
 using namespace attnbench;
 
@@ -55,29 +59,6 @@ void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
 }
 
 // Takes --problems= and --kernels= out of argv before Google Benchmark sees it.
-std::string take_flag(int& argc, char** argv, const char* name, const char* fallback) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      std::string value = argv[i] + prefix.size();
-      for (int j = i; j < argc - 1; ++j) argv[j] = argv[j + 1];
-      --argc;
-      return value;
-    }
-  return fallback;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i)
-    if (i == s.size() || s[i] == ',') {
-      if (i > start) items.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  return items;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,12 +67,12 @@ int main(int argc, char** argv) {
   std::vector<Problem> problems;
   std::vector<const Kernel*> kernels;
   try {
-    for (const std::string& s : split(problems_text)) problems.push_back(parse_problem(s));
+    for (const std::string& s : split_commas(problems_text)) problems.push_back(parse_problem(s));
   } catch (const ProblemError& e) {
     std::cerr << "attnbench_gbench: --problems: " << e.what() << "\n";
     return 2;
   }
-  for (const std::string& pattern : split(kernels_text)) {
+  for (const std::string& pattern : split_commas(kernels_text)) {
     const auto matched = select_kernels(pattern);
     if (matched.empty()) {
       std::cerr << "attnbench_gbench: --kernels: no kernel matches '" << pattern << "' (attnbench list shows all)\n";

@@ -203,14 +203,8 @@ std::unique_ptr<PreparedKernel> NaiveKernel::prepare(const Problem& p, const Ten
 }
 
 Capabilities naive_capabilities(Parallelism parallelism) {
-  Capabilities c;
-  c.masks = {Mask::none, Mask::causal, Mask::padding};
-  c.scores = {Score::scaled_dot, Score::additive, Score::multiplicative};
-  c.cross = c.grouped_query = c.projections = true;
-  c.parallelism = parallelism;
   // fp32 accumulation over the full key range: measured <= 1.5e-5 up to seq_kv 32768 (tests).
-  c.tolerance = 1e-4;
-  return c;
+  return all_features(parallelism, 1e-4);
 }
 
 }  // namespace attnbench::kernels

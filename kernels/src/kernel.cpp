@@ -24,6 +24,16 @@ const char* to_string(Parallelism p) {
   return "?";
 }
 
+Capabilities all_features(Parallelism parallelism, double tolerance) {
+  Capabilities c;
+  c.masks = {Mask::none, Mask::causal, Mask::padding};
+  c.scores = {Score::scaled_dot, Score::additive, Score::multiplicative};
+  c.cross = c.grouped_query = c.projections = true;
+  c.parallelism = parallelism;
+  c.tolerance = tolerance;
+  return c;
+}
+
 Support Kernel::supports(const Problem& p) const {
   const Capabilities& c = info().caps;
   auto has = [](const auto& list, auto value) { return std::find(list.begin(), list.end(), value) != list.end(); };

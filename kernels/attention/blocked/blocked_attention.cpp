@@ -561,13 +561,8 @@ std::unique_ptr<PreparedKernel> BlockedKernel::prepare(const Problem& p, const T
 }
 
 Capabilities blocked_capabilities(Parallelism parallelism) {
-  Capabilities c;
-  c.masks = {Mask::none, Mask::causal, Mask::padding};
-  c.scores = {Score::scaled_dot, Score::additive, Score::multiplicative};
-  c.cross = c.grouped_query = c.projections = true;
-  c.parallelism = parallelism;
-  c.tolerance = 1e-4;
-  return c;
+  // Measured <= 1.1e-5 at seq 8192 (fast exp rel. error < 1e-7): docs/SEMANTICS.md section 6.
+  return all_features(parallelism, 1e-4);
 }
 
 }  // namespace attnbench::kernels

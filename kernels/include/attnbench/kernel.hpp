@@ -30,6 +30,9 @@ struct Capabilities {
   double tolerance = 1e-4;
 };
 
+/// Capabilities of a kernel that supports every mask, score, shape relation and the projections.
+Capabilities all_features(Parallelism parallelism, double tolerance);
+
 struct KernelInfo {
   std::string id;           ///< e.g. "mha.naive.serial"
   Family family = Family::attention;
