@@ -24,6 +24,7 @@
 #include "attnbench/reference.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
+#include "test_support.hpp"
 
 namespace attnbench {
 namespace {
@@ -36,13 +37,7 @@ constexpr std::uint64_t kSeed = 977;
 
 // Padding cases get one empty and one full batch entry, as in test_kernels.cpp.
 TensorSet inputs_for(const Problem& p, std::uint64_t seed = kSeed) {
-  TensorSet in = make_inputs(p, seed);
-  if (p.mask == Mask::padding) {
-    auto lengths = in.at("lengths").as<std::int32_t>();
-    lengths[0] = 0;
-    if (lengths.size() > 1) lengths[lengths.size() - 1] = std::int32_t(p.seq_kv);
-  }
-  return in;
+  return test_support::inputs_with_edge_lengths(p, seed);
 }
 
 Tensor run_blocked(const Problem& p, const TensorSet& in, Parallelism par, int threads, const Options& options = {}) {

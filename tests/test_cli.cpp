@@ -17,23 +17,15 @@
 #include "attnbench/workload.hpp"
 #include "npy.hpp"
 #include "tensor_dir.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace attnbench;
 
 namespace {
 
-struct CliResult {
-  int code = -1;  ///< exit status; -1 if the program died from a signal
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using attnbench::test_support::slurp;
+using CliResult = attnbench::test_support::CommandResult;
 
 class Cli : public ::testing::Test {
  protected:
@@ -45,17 +37,9 @@ class Cli : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Runs the program with `args` (a shell word list); quick measurement settings unless given.
+  // Runs the program with `args` (a shell word list).
   CliResult run(const std::string& args) {
-    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string cmd = std::string(ATTNBENCH_EXE) + " " + args + " >" + out.string() + " 2>" + err.string() +
-                            " </dev/null";
-    const int status = std::system(cmd.c_str());
-    CliResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
+    return attnbench::test_support::run_command(std::string(ATTNBENCH_EXE) + " " + args, dir_);
   }
 
   fs::path dir_;

@@ -12,7 +12,7 @@
 namespace attnbench {
 namespace {
 
-using testing::make_problem;
+using test_support::make_problem;
 
 // Brute force: count (i, j) with j <= i + (Lk - Lq) (bottom-right causal), or every pair otherwise.
 std::int64_t count_pairs(std::int64_t lq, std::int64_t lk, bool causal) {

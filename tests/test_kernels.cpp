@@ -23,6 +23,7 @@
 #include "attnbench/reference.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
+#include "test_support.hpp"
 
 namespace attnbench {
 namespace {
@@ -87,13 +88,7 @@ constexpr std::uint64_t kSeed = 20240611;
 // make_inputs (random, never zeros); a padding mask gets lengths [0, ..., seq_kv] set explicitly so that
 // one batch entry is fully masked and one is not masked at all.
 TensorSet inputs_for(const Problem& p, std::uint64_t seed = kSeed) {
-  TensorSet in = make_inputs(p, seed);
-  if (p.mask == Mask::padding) {
-    auto lengths = in.at("lengths").as<std::int32_t>();
-    lengths[0] = 0;
-    if (lengths.size() > 1) lengths[lengths.size() - 1] = std::int32_t(p.seq_kv);
-  }
-  return in;
+  return test_support::inputs_with_edge_lengths(p, seed);
 }
 
 // The reference is the slow part: compute it once per (problem, seed) and share it between kernels.

@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 using namespace attnbench;
-using attnbench::testing::TempDir;
+using attnbench::test_support::TempDir;
 
 namespace {
 

@@ -22,6 +22,7 @@
 #include "attnbench/reference.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
+#include "test_support.hpp"
 
 namespace attnbench {
 namespace {
@@ -53,15 +54,7 @@ Tensor run_once(const Kernel& k, const Problem& p, const TensorSet& in, int thre
   return out;
 }
 
-TensorSet inputs_for(const Problem& p) {
-  TensorSet in = make_inputs(p, kSeed);
-  if (p.mask == Mask::padding) {  // one empty and one full batch entry
-    auto lengths = in.at("lengths").as<std::int32_t>();
-    lengths[0] = 0;
-    if (lengths.size() > 1) lengths[lengths.size() - 1] = std::int32_t(p.seq_kv);
-  }
-  return in;
-}
+TensorSet inputs_for(const Problem& p) { return test_support::inputs_with_edge_lengths(p, kSeed); }
 
 // --- both strategies ------------------------------------------------------------------------------
 

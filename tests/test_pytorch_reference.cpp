@@ -32,36 +32,16 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
 // The three problems of the main run: a causal core, a cross-attention padding core, a full module.
 constexpr const char* kProblems = "b1_h2_sq16_d8_causal,b2_h2_sq9_skv13_d8_padding,b1_h4_sq8_d8_proj";
 constexpr const char* kQuick = " --min-time 0 --min-reps 2";
 
-struct Result {
-  int code = -1;    ///< exit status; -1 if killed by a signal
-  std::string out;  ///< stdout
-  std::string err;  ///< stderr
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-Result shell(const std::string& cmd, const fs::path& dir) {
-  const fs::path out = dir / "stdout.log", err = dir / "stderr.log";
-  const std::string full = cmd + " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
-  const int status = std::system(full.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
+using Result = attnbench::test_support::CommandResult;
+using attnbench::test_support::kPython;
+using attnbench::test_support::slurp;
+using attnbench::test_support::torch_available;
+std::string quote(const std::string& s) { return attnbench::test_support::shell_quote(s); }
+Result shell(const std::string& cmd, const fs::path& dir) { return attnbench::test_support::run_command(cmd, dir); }
 
 std::string script() { return std::string(ATTNBENCH_SOURCE_DIR) + "/scripts/pytorch_reference.py"; }
 
@@ -71,15 +51,6 @@ Result pytorch_reference(const std::string& args, const fs::path& dir) {
 
 Result attnbench(const std::string& args, const fs::path& dir) {
   return shell(quote(ATTNBENCH_EXE) + " " + args, dir);
-}
-
-bool torch_available() {
-  static const bool available = [] {
-    const std::string cmd = std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1 </dev/null";
-    const int status = std::system(cmd.c_str());
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }();
-  return available;
 }
 
 std::vector<json> parse_lines(const std::string& text) {
@@ -142,7 +113,7 @@ class PytorchReference : public ::testing::Test {
   void SetUp() override {
     if (!torch_available())
       GTEST_SKIP() << kPython << " cannot import torch (install Debian's python3-torch) - skipped";
-    tmp_ = std::make_unique<attnbench::testing::TempDir>("pytorch-ref");
+    tmp_ = std::make_unique<attnbench::test_support::TempDir>("pytorch-ref");
   }
 
   /// The main run: the three problems, every kernel, checked, into torch.jsonl.
@@ -159,7 +130,7 @@ class PytorchReference : public ::testing::Test {
 
   const fs::path& dir() const { return tmp_->path(); }
 
-  std::unique_ptr<attnbench::testing::TempDir> tmp_;
+  std::unique_ptr<attnbench::test_support::TempDir> tmp_;
 };
 
 TEST_F(PytorchReference, RunWritesContractRecordsWithExpectedStatusesAndPassingChecks) {

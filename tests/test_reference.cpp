@@ -20,7 +20,7 @@
 namespace attnbench {
 namespace {
 
-using testing::make_problem;
+using test_support::make_problem;
 
 const double kSqrt2 = std::sqrt(2.0);
 

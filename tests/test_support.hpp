@@ -1,15 +1,20 @@
 #pragma once
 // Helpers shared by the test programs.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 
 #include "attnbench/problem.hpp"
+#include "attnbench/workload.hpp"
 
-namespace attnbench::testing {
+namespace attnbench::test_support {
 
 /// A fresh directory under the system temp directory, removed with everything in it.
 class TempDir {
@@ -52,4 +57,58 @@ inline Problem make_problem(std::int64_t b, std::int64_t h, std::int64_t hk, std
   return p;
 }
 
-}  // namespace attnbench::testing
+/// make_inputs (random, never zeros), and for a padding mask lengths set so that the first batch entry
+/// is fully masked (length 0) and the last not masked at all (length seq_kv).
+inline TensorSet inputs_with_edge_lengths(const Problem& p, std::uint64_t seed) {
+  TensorSet in = make_inputs(p, seed);
+  if (p.mask == Mask::padding) {
+    auto lengths = in.at("lengths").as<std::int32_t>();
+    lengths[0] = 0;
+    if (lengths.size() > 1) lengths[lengths.size() - 1] = std::int32_t(p.seq_kv);
+  }
+  return in;
+}
+
+/// The whole contents of a file ("" if it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+/// `s` as one single-quoted shell word.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct CommandResult {
+  int code = -1;  ///< exit status; -1 if killed by a signal
+  std::string out, err;
+};
+
+/// Run a shell command with no stdin, capturing stdout and stderr through files in `dir`.
+inline CommandResult run_command(const std::string& cmd, const std::filesystem::path& dir) {
+  const std::filesystem::path out = dir / "stdout.log", err = dir / "stderr.log";
+  const std::string full =
+      cmd + " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
+  const int status = std::system(full.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+/// Debian's interpreter, which has python3-torch and numpy (the first python3 on PATH may not).
+inline constexpr const char* kPython = "/usr/bin/python3";
+
+/// Whether kPython can import torch and numpy (checked once).
+inline bool torch_available() {
+  static const bool available = [] {
+    const std::string cmd = std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1 </dev/null";
+    const int status = std::system(cmd.c_str());
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }();
+  return available;
+}
+
+}  // namespace attnbench::test_support

@@ -17,12 +17,12 @@
 
 #include "attnbench/tensor.hpp"
 #include "npy.hpp"
+#include "test_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
 constexpr const char* kQuick = " --min-time 0 --min-reps 1 --warmup 0";
 
 struct Result {
@@ -30,29 +30,13 @@ struct Result {
   std::string output;  ///< stdout and stderr together
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using attnbench::test_support::kPython;
+using attnbench::test_support::torch_available;
 
-Result shell(const std::string& cmd, const fs::path& log) {
-  const std::string full = cmd + " >" + log.string() + " 2>&1 </dev/null";
-  const int status = std::system(full.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = slurp(log);
-  return r;
-}
-
-bool torch_available() {
-  static const bool available = [] {
-    const std::string cmd = std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1 </dev/null";
-    const int status = std::system(cmd.c_str());
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }();
-  return available;
+// Runs `cmd`; `output` is its stdout followed by its stderr (files in `dir`).
+Result shell(const std::string& cmd, const fs::path& dir) {
+  const attnbench::test_support::CommandResult r = attnbench::test_support::run_command(cmd, dir);
+  return {r.code, r.out + r.err};
 }
 
 std::string script() { return std::string(ATTNBENCH_SOURCE_DIR) + "/scripts/torch_check.py"; }
@@ -85,14 +69,14 @@ class TorchCheck : public ::testing::Test {
     const std::string problem_args = c.args ? std::string(c.args) : std::string("--problem ") + c.problem;
     const Result r = shell(std::string(ATTNBENCH_EXE) + " run --kernel mha.naive.serial " + problem_args +
                                " --save-output " + saved_.string() + kQuick,
-                           dir_ / "attnbench.log");
+                           dir_);
     ASSERT_EQ(r.code, 0) << "attnbench failed on " << c.problem << ":\n" << r.output;
     ASSERT_TRUE(fs::exists(saved_ / "out.npy")) << r.output;
   }
 
   Result run_check(const Case& c) {
     return shell(std::string(kPython) + " " + script() + " " + saved_.string() + " --problem " + c.problem,
-                 dir_ / "check.log");
+                 dir_);
   }
 
   fs::path dir_, saved_;
@@ -151,7 +135,7 @@ TEST_F(TorchCheck, CorruptedOutputFails) {
   ASSERT_NO_FATAL_FAILURE(run_attnbench(c));
   const Result corrupt = shell(std::string(kPython) + " -c \"import numpy as np; p='" + (saved_ / "out.npy").string() +
                                    "'; o=np.load(p); o[1, 3, 5] += 1e-2 * (1 + abs(o[1, 3, 5])); np.save(p, o)\"",
-                               dir_ / "corrupt.log");
+                               dir_);
   ASSERT_EQ(corrupt.code, 0) << corrupt.output;
   const Result r = run_check(c);
   EXPECT_EQ(r.code, 1) << r.output;
