@@ -2,13 +2,17 @@
 // Command-line helpers shared by the Google Benchmark programs: our own `--name=value` flags are taken
 // out of argv before Google Benchmark parses the rest.
 #include <cstring>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "attnbench/registry.hpp"
+
 namespace attnbench::bench {
 
-/// The value of `--name=value` (removed from argv), or `fallback` if absent.
-inline std::string take_flag(int& argc, char** argv, const char* name, const char* fallback) {
+/// The value of `--name=value` (removed from argv), or nothing if the flag is absent.
+inline std::optional<std::string> take_flag(int& argc, char** argv, const char* name) {
   const std::string prefix = std::string("--") + name + "=";
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
@@ -17,7 +21,7 @@ inline std::string take_flag(int& argc, char** argv, const char* name, const cha
       --argc;
       return value;
     }
-  return fallback;
+  return std::nullopt;
 }
 
 /// "a,b,,c" -> {"a", "b", "c"}.
@@ -30,6 +34,20 @@ inline std::vector<std::string> split_commas(const std::string& s) {
       start = i + 1;
     }
   return items;
+}
+
+/// The registered kernels matching each comma-separated pattern of `--kernels=` (ids, globs,
+/// families, all). A pattern matching nothing is reported on stderr as `program` and gives false.
+inline bool kernels_matching(const std::string& text, const char* program, std::vector<const Kernel*>& out) {
+  for (const std::string& pattern : split_commas(text)) {
+    const auto matched = select_kernels(pattern);
+    if (matched.empty()) {
+      std::cerr << program << ": --kernels: no kernel matches '" << pattern << "' (attnbench list shows all)\n";
+      return false;
+    }
+    out.insert(out.end(), matched.begin(), matched.end());
+  }
+  return true;
 }
 
 }  // namespace attnbench::bench

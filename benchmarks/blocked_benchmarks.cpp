@@ -145,9 +145,9 @@ void BM_Sgemm(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string problems_text = take_flag(argc, argv, "problems", kDefaultProblems);
-  const std::string kernels_text = take_flag(argc, argv, "kernels", "mha.blocked.*");
-  const std::string threads_text = take_flag(argc, argv, "threads", "1,2");
+  const std::string problems_text = take_flag(argc, argv, "problems").value_or(kDefaultProblems);
+  const std::string kernels_text = take_flag(argc, argv, "kernels").value_or("mha.blocked.*");
+  const std::string threads_text = take_flag(argc, argv, "threads").value_or("1,2");
   std::vector<Problem> problems;
   std::vector<int> thread_counts;
   try {
@@ -158,14 +158,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::vector<const Kernel*> kernels;
-  for (const std::string& pattern : split_commas(kernels_text)) {
-    const auto matched = select_kernels(pattern);
-    if (matched.empty()) {
-      std::cerr << "attnbench_blocked_bench: --kernels: no kernel matches '" << pattern << "'\n";
-      return 2;
-    }
-    kernels.insert(kernels.end(), matched.begin(), matched.end());
-  }
+  if (!attnbench::bench::kernels_matching(kernels_text, "attnbench_blocked_bench", kernels)) return 2;
   for (const Problem& p : problems)
     for (const Kernel* k : kernels)
       for (int t : thread_counts) {

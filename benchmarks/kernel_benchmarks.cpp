@@ -58,12 +58,11 @@ void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
   state.counters["threads"] = kernel->effective_threads(ctx);
 }
 
-// Takes --problems= and --kernels= out of argv before Google Benchmark sees it.
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string problems_text = take_flag(argc, argv, "problems", kDefaultProblems);
-  const std::string kernels_text = take_flag(argc, argv, "kernels", "all");
+  const std::string problems_text = take_flag(argc, argv, "problems").value_or(kDefaultProblems);
+  const std::string kernels_text = take_flag(argc, argv, "kernels").value_or("all");
   std::vector<Problem> problems;
   std::vector<const Kernel*> kernels;
   try {
@@ -72,14 +71,7 @@ int main(int argc, char** argv) {
     std::cerr << "attnbench_gbench: --problems: " << e.what() << "\n";
     return 2;
   }
-  for (const std::string& pattern : split_commas(kernels_text)) {
-    const auto matched = select_kernels(pattern);
-    if (matched.empty()) {
-      std::cerr << "attnbench_gbench: --kernels: no kernel matches '" << pattern << "' (attnbench list shows all)\n";
-      return 2;
-    }
-    kernels.insert(kernels.end(), matched.begin(), matched.end());
-  }
+  if (!attnbench::bench::kernels_matching(kernels_text, "attnbench_gbench", kernels)) return 2;
   for (const Problem& p : problems)
     for (const Kernel* k : kernels)
       benchmark::RegisterBenchmark((k->id() + "/" + p.str()).c_str(), bench_case, k, p)

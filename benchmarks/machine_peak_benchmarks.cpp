@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.hpp"
 #include "machine_peak.hpp"
 
 namespace {
@@ -96,19 +97,6 @@ void sgemm(benchmark::State& state) {
   state.counters["threads_ran"] = ran;
 }
 
-// Takes --name=value out of argv before Google Benchmark sees it.
-bool take_flag(int& argc, char** argv, const char* name, std::string& value) {
-  const std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      value = argv[i] + prefix.size();
-      for (int j = i; j < argc - 1; ++j) argv[j] = argv[j + 1];
-      --argc;
-      return true;
-    }
-  return false;
-}
-
 bool positive_integer(const std::string& text, std::int64_t& out) {
   try {
     std::size_t used = 0;
@@ -124,18 +112,17 @@ bool positive_integer(const std::string& text, std::int64_t& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string text;
   std::int64_t value = 0;
-  if (take_flag(argc, argv, "triad_mib", text)) {
-    if (!positive_integer(text, value)) {
-      std::cerr << "attnbench_peak: --triad_mib must be a whole number of MiB >= 1 (got '" << text << "')\n";
+  if (const auto text = attnbench::bench::take_flag(argc, argv, "triad_mib")) {
+    if (!positive_integer(*text, value)) {
+      std::cerr << "attnbench_peak: --triad_mib must be a whole number of MiB >= 1 (got '" << *text << "')\n";
       return 2;
     }
     g_triad_bytes = static_cast<std::size_t>(value) << 20;
   }
-  if (take_flag(argc, argv, "fma_iterations", text)) {
-    if (!positive_integer(text, value)) {
-      std::cerr << "attnbench_peak: --fma_iterations must be a whole number >= 1 (got '" << text << "')\n";
+  if (const auto text = attnbench::bench::take_flag(argc, argv, "fma_iterations")) {
+    if (!positive_integer(*text, value)) {
+      std::cerr << "attnbench_peak: --fma_iterations must be a whole number >= 1 (got '" << *text << "')\n";
       return 2;
     }
     g_fma_iterations = value;
