@@ -138,8 +138,8 @@ Settings settings_from(const po::variables_map& vm) {
     for (const Problem& p : s.problems)
       if (p.mask != Mask::padding)
         throw UsageError("--kv-lengths is only meaningful with a padding mask; add --mask padding");
-    s.kv_lengths = parse_lengths(vm["kv-lengths"].as<std::string>(), s.problems.front());
     if (s.problems.size() != 1) throw UsageError("--kv-lengths needs exactly one problem");
+    s.kv_lengths = parse_lengths(vm["kv-lengths"].as<std::string>(), s.problems.front());
   }
   return s;
 }
