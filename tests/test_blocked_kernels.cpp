@@ -74,6 +74,9 @@ const std::vector<std::string> kShapes = {
     "b2_h4_hk1_sq1_skv2000_d128_proj",
     "b1_h6_hk2_sq1_skv1000_d20_dv12",             // direct: 3 rows per kv head (a pair and a single), d % 8 != 0
     "b1_h4_sq20_skv9000_d128_causal",             // direct because the keys are long: 20 rows, causal
+    "b1_h2_sq70_skv45000_d8_causal",              // streamed (few rows, long keys), split, row blocks 48 + 22
+    "b2_h4_hk2_sq33_skv27000_d24_dv8_padding",    // streamed, grouped heads, one entry sees no key
+    "b1_h2_sq100_skv45000_d8_multiplicative",     // streamed, row blocks 48 + 48 + 4
 };
 
 class BlockedShapes : public testing::TestWithParam<std::string> {};
@@ -120,6 +123,16 @@ TEST(BlockedPlan, PathsAndSplits) {
   EXPECT_EQ(make_plan(parse_problem("b1_h4_sq20_skv9000_d128"), 1).path, Path::direct);
   EXPECT_EQ(make_plan(parse_problem("b1_h4_sq20_skv2000_d128"), 1).path, Path::tiled);
   EXPECT_GT(make_plan(parse_problem("b1_h1_sq64_skv5000_d64"), 1).chunks, 1);
+  // Few query rows against keys whose packed K/V outgrow the caches: streamed, split across items.
+  const auto cross = make_plan(parse_problem("b1_h16_sq64_skv16384_d128"), 1);
+  EXPECT_EQ(cross.path, Path::streamed);
+  EXPECT_GE(cross.units * cross.chunks, kernels::blocked::kMinItems);
+  EXPECT_EQ(make_plan(parse_problem("b1_h16_sq64_skv4096_d128"), 1).path, Path::tiled) << "K/V small enough to reuse";
+  EXPECT_EQ(make_plan(parse_problem("b1_h16_sq512_skv16384_d128"), 1).path, Path::tiled) << "rows enough to reuse";
+  EXPECT_EQ(make_plan(parse_problem("b1_h16_sq64_skv16384_d128_additive"), 1).path, Path::tiled);
+  for (const char* s : {"b1_h2_sq70_skv45000_d8_causal", "b2_h4_hk2_sq33_skv27000_d24_dv8_padding",
+                        "b1_h2_sq100_skv45000_d8_multiplicative", "b1_h2_sq40_skv45000_d8_dv16"})
+    EXPECT_EQ(make_plan(parse_problem(s), 1).path, Path::streamed) << s << " (the shapes that test the streamed path)";
   for (const char* s : {"b1_h2_sq1000_d128", "b1_h8_hk2_sq3_skv2000_d64", "b3_h12_hk1_sq33_skv7_d8"}) {
     // Q tiles cover every row of a unit exactly once.
     const auto plan = make_plan(parse_problem(s), 2);
@@ -163,6 +176,26 @@ TEST(BlockedTiles, AnyTileHeightMatchesTheReference) {
     for (std::int64_t rows : {1, 2, 5, 6, 7, 11, 13, 48, 100}) {
       const CheckResult r = compare_to_reference(run_blocked(p, in, Parallelism::serial, 1, {rows, std::nullopt}), ref);
       EXPECT_LE(r.max_rel_error, tolerance()) << s << " with " << rows << "-row Q tiles";
+    }
+  }
+}
+
+// Keys whose scores grow along the sequence: each row's maximum keeps rising by more than
+// kLazyRescale, so the fused fast path must hand tiles back to the exact path in mid-row (not only on a
+// row's first tile), on every path that uses it (tiled, split tiled, streamed) and both ISAs.
+TEST(BlockedLazyRescale, GrowingScoresMatchTheReference) {
+  for (const char* s : {"b1_h2_sq50_skv700_d16", "b1_h1_sq64_skv5000_d64_causal", "b1_h2_sq40_skv45000_d8_dv16"}) {
+    const Problem p = parse_problem(s);
+    TensorSet in = inputs_for(p);
+    auto k = in.at("k").as<float>();  // [B, Lk, Hk, d]: key j scaled by 1 + j / 32
+    const std::int64_t per_key = p.kv_heads * p.head_dim;
+    for (std::int64_t j = 0; j < p.seq_kv; ++j)
+      for (std::int64_t c = 0; c < per_key; ++c) k[std::size_t(j * per_key + c)] *= 1.0f + float(j % 2000) / 32.0f;
+    const Tensor ref = reference_forward(p, in);
+    for (Isa isa : {Isa::avx2, Isa::generic}) {
+      if (!kernels::blocked::isa_supported(isa)) continue;
+      const CheckResult r = compare_to_reference(run_blocked(p, in, Parallelism::serial, 1, {0, isa}), ref);
+      EXPECT_LE(r.max_rel_error, tolerance()) << s << " " << kernels::blocked::to_string(isa);
     }
   }
 }
@@ -235,6 +268,38 @@ TEST_F(MicroKernelsAgree, PackScoresSoftmaxAndPv) {
         expect_close(sa.data, sg.data, rows * kBc, 1e-6, "softmax_tile P");
         expect_close(la.data(), lg.data(), rows, 1e-5, "softmax_tile l");  // summation order differs
         expect_close(aa.data(), ag.data(), rows, 1e-6, "softmax_tile alpha");
+
+        // The lazy update: against stale maxima (m = row max - 1), masked keys (-inf) and a row with no
+        // visible key yet (m = -inf), equal to 2^(S - m) and its row sums; refused once a score is
+        // above m + kLazyRescale.
+        Aligned sd(rows * kBc);
+        generic.scores_dot(q.data(), depth, rows, kg.data, depth, sd.data);
+        std::vector<float> m_ref(static_cast<std::size_t>(rows));
+        for (std::int64_t r = 0; r < rows; ++r) {
+          const std::int64_t visible = r == 0 ? 0 : (r * 23) % (kBc + 1);
+          std::fill(sd.data + r * kBc + visible, sd.data + (r + 1) * kBc, -std::numeric_limits<float>::infinity());
+          m_ref[std::size_t(r)] = visible > 0 ? *std::max_element(sd.data + r * kBc, sd.data + (r + 1) * kBc) - 1.0f
+                                              : -std::numeric_limits<float>::infinity();
+        }
+        Aligned pa(rows * kBc), pg(rows * kBc);
+        std::vector<float> suma(static_cast<std::size_t>(rows)), sumg(static_cast<std::size_t>(rows));
+        EXPECT_TRUE(avx2.softmax_lazy(sd.data, rows, m_ref.data(), pa.data, suma.data()));
+        EXPECT_TRUE(generic.softmax_lazy(sd.data, rows, m_ref.data(), pg.data, sumg.data()));
+        for (std::int64_t i = 0; i < rows * kBc; ++i) {
+          const double x = sd.data[i], m = m_ref[std::size_t(i / kBc)];
+          const double want = x == -INFINITY ? 0.0 : std::exp2(x - m);
+          // exp2's bound plus the rounding of x - m in fp32 (2^-24 |x - m| ln 2 relative).
+          const double tol = want > 0 ? (2.5e-7 + 4.2e-8 * std::fabs(x - m)) * want : 1.2e-38;
+          ASSERT_NEAR(pa.data[i], want, tol) << "avx2 lazy P element " << i;
+          ASSERT_NEAR(pg.data[i], want, tol) << "generic lazy P element " << i;
+        }
+        EXPECT_EQ(suma[0], 0.0f) << "a row with no visible key";
+        expect_close(suma.data(), sumg.data(), rows, 1e-5, "softmax_lazy sums");
+        if (rows > 1) {
+          m_ref[std::size_t(rows - 1)] -= kernels::blocked::kLazyRescale;  // now 9 below the row's max
+          EXPECT_FALSE(avx2.softmax_lazy(sd.data, rows, m_ref.data(), pa.data, suma.data()));
+          EXPECT_FALSE(generic.softmax_lazy(sd.data, rows, m_ref.data(), pg.data, sumg.data()));
+        }
 
         const std::vector<float> o0 = random(rows * dvp);
         std::copy(o0.begin(), o0.end(), oa.data);

@@ -7,6 +7,7 @@
 //   1. projections (optional): Q, K, V = x W^T + b as blocked cblas_sgemm items
 //   2. tiled path, per wave of `slots` units: Q-tile items (sorted by work), then the packing of the
 //      next wave's K^T and V tiles into the other set of buffers
+//      streamed path: (unit, key chunk) items packing each KV tile right before all their rows use it
 //      direct path: (batch, key chunk) items reading K and V in place
 //   3. merge of the split-KV partials (when the keys were split)
 //   4. output projection (optional)
@@ -144,8 +145,7 @@ class BlockedAttention final : public PreparedKernel {
     if (plan.partial_floats > 0) partials_ = Floats(plan.partial_floats);
     scratch_.resize(std::size_t(plan.threads));
     for (Scratch& s : scratch_) s.allocate(plan);
-    items_.reserve(std::size_t(plan.path == Path::tiled ? plan.slots * plan.tiles_per_unit * plan.chunks
-                                                        : p.batch * plan.chunks));
+    items_.reserve(std::size_t((plan.path == Path::tiled ? plan.slots * plan.tiles_per_unit : plan.units) * plan.chunks));
   }
 
   void run(const TensorSet& in, Tensor& out) override {
@@ -157,10 +157,11 @@ class BlockedAttention final : public PreparedKernel {
       project_inputs(io);
       io = Inputs{q_proj_.data(), k_proj_.data(), v_proj_.data(), attn_.data(), io.lengths};
     }
-    if (plan_.path == Path::tiled)
-      run_tiled(io);
-    else
-      run_direct(io);
+    switch (plan_.path) {
+      case Path::tiled: run_tiled(io); break;
+      case Path::streamed: run_streamed(io); break;
+      case Path::direct: run_direct(io); break;
+    }
     if (plan_.chunks > 1) merge(io);
     if (p.projections) project_output(out.as<float>().data());
   }
@@ -178,12 +179,16 @@ class BlockedAttention final : public PreparedKernel {
   struct Scratch {
     Floats buffer;
     float* q = nullptr;      // tiled: [br][dq] prepared query rows; direct: [H*Lq][dq]
-    float* s = nullptr;      // tiled: [br][kBc] scores, then probabilities
+    float* s = nullptr;      // tiled: [br][kBc] scores, then probabilities (exact update)
+    float* p = nullptr;      // tiled: [br][kBc] probabilities of the lazy update
     float* o = nullptr;      // [rows][dvp] unnormalised output
     float* m = nullptr;      // [rows] running max (log2 domain)
     float* l = nullptr;      // [rows] running sum
     float* alpha = nullptr;  // [rows] rescale factor of the current tile
+    float* sums = nullptr;   // [br] the current tile's row sums of P (lazy update)
     float* ka = nullptr;     // additive: [kPackTiles * kBc][da] keys' Wk k before packing
+    float* k_tile = nullptr;  // streamed: one packed K tile
+    float* v_tile = nullptr;  // streamed: one packed V tile
     std::int64_t* rows = nullptr;     // direct: [group * Lq] rows of one kv head
     std::int64_t* visible = nullptr;  // direct: [group * Lq] keys of the block each row sees
     std::int64_t* limit = nullptr;  // [rows] (tiled) or [Lq] (direct): visible keys per row
@@ -196,16 +201,27 @@ class BlockedAttention final : public PreparedKernel {
         next += round_up(floats, 16);
         return at;
       };
+      const bool direct = plan.path == Path::direct;
       const std::int64_t n = plan.path == Path::tiled ? plan.br : plan.rows_per_unit;  // rows in flight
       q = take(n * plan.dq);
-      if (plan.path == Path::tiled) s = take(plan.br * kBc);
+      if (!direct) {
+        s = take(plan.br * kBc);
+        p = take(plan.br * kBc);
+      }
       o = take(n * plan.dvp);
       m = take(n);
       l = take(n);
-      if (plan.path == Path::tiled) alpha = take(n);
-      limit = reinterpret_cast<std::int64_t*>(take(2 * (plan.path == Path::tiled ? n : plan.p.seq_q)));
+      if (!direct) {
+        alpha = take(plan.br);
+        sums = take(plan.br);
+      }
+      limit = reinterpret_cast<std::int64_t*>(take(2 * (direct ? plan.p.seq_q : n)));
       if (plan.path == Path::tiled && plan.p.score == Score::additive) ka = take(kPackTiles * kBc * plan.dk);
-      if (plan.path == Path::direct) {
+      if (plan.path == Path::streamed) {
+        k_tile = take(kBc * plan.dk);
+        v_tile = take(kBc * plan.dvp);
+      }
+      if (direct) {
         rows = reinterpret_cast<std::int64_t*>(take(2 * plan.group * plan.p.seq_q));
         visible = reinterpret_cast<std::int64_t*>(take(2 * plan.group * plan.p.seq_q));
       }
@@ -213,7 +229,8 @@ class BlockedAttention final : public PreparedKernel {
   };
 
   struct Item {
-    std::int64_t id;    // tiled: (slot * tiles_per_unit + tile) * chunks + chunk; direct: b * chunks + chunk
+    std::int64_t id;    // tiled: (slot * tiles_per_unit + tile) * chunks + chunk; streamed: unit * chunks + chunk;
+                        // direct: b * chunks + chunk
     std::int64_t work;  // estimated cost, for ordering
   };
 
@@ -390,21 +407,49 @@ class BlockedAttention final : public PreparedKernel {
     const std::int64_t key_end = std::min({p.seq_kv, key_begin + plan_.chunk_keys, max_limit});
     for (std::int64_t j0 = key_begin; j0 < key_end; j0 += kBc) {  // KV tiles past every row's limit are skipped
       const std::int64_t t = j0 / kBc;
-      const float* k_tile = packed_k_[std::size_t(slot)].data() + t * kBc * dk;
-      const float* v_tile = packed_v_[std::size_t(slot)].data() + t * kBc * dvp;
-      if (u)
-        mk_.scores_additive(s.q, plan_.dq, rows, k_tile, dk, u, u_sum, s.s);
-      else
-        mk_.scores_dot(s.q, plan_.dq, rows, k_tile, dk, s.s);  // S = Q K^T (log2 domain)
-      if (j0 + kBc > min_limit)  // some row cannot see every key of this tile: S = -inf there
-        for (std::int64_t r = 0; r < rows; ++r) {
-          const std::int64_t from = std::clamp<std::int64_t>(s.limit[r] - j0, 0, kBc);
-          std::fill(s.s + r * kBc + from, s.s + (r + 1) * kBc, kNegInf);
-        }
-      mk_.softmax_tile(s.s, rows, s.m, s.l, s.alpha);         // P = 2^(S - m_new), alpha = 2^(m_old - m_new)
-      mk_.accumulate_pv(s.s, rows, v_tile, dvp, s.alpha, s.o);  // O = alpha O + P V
+      const TileRows tr{s.q, rows, s.limit, min_limit, s.m, s.l, s.o};
+      kv_tile_step(s, tr, packed_k_[std::size_t(slot)].data() + t * kBc * dk,
+                   packed_v_[std::size_t(slot)].data() + t * kBc * dvp, j0, u, u_sum);
     }
     finish_rows(io, unit, rho0, rows, chunk, s.m, s.l, s.o);
+  }
+
+  /// A block of query rows with their online-softmax state (all arrays indexed by the block's row).
+  struct TileRows {
+    const float* q;  // [rows][dq] prepared queries
+    std::int64_t rows;
+    const std::int64_t* limit;  // [rows] keys each row sees
+    std::int64_t min_limit;     // min over the rows of limit
+    float* m;
+    float* l;
+    float* o;  // [rows][dvp]
+  };
+
+  /// One KV tile (keys j0 .. j0 + kBc, packed) into the state of a block of rows (at most br rows):
+  /// S = Q K^T, masked; then the lazy update (P against the rows' current maxima, O += P V with no
+  /// rescale: kLazyRescale) where every row that sees a key of the tile has a max already and no score
+  /// is above it by more than the slack, else the exact update (new maxima, O = alpha O + P V).
+  void kv_tile_step(Scratch& s, const TileRows& tr, const float* k_tile, const float* v_tile, std::int64_t j0,
+                    const float* u, float u_sum) const {
+    const std::int64_t rows = tr.rows, dvp = plan_.dvp, dk = plan_.dk;
+    if (u)
+      mk_.scores_additive(tr.q, plan_.dq, rows, k_tile, dk, u, u_sum, s.s);
+    else
+      mk_.scores_dot(tr.q, plan_.dq, rows, k_tile, dk, s.s);  // S = Q K^T (log2 domain)
+    if (j0 + kBc > tr.min_limit)  // some row cannot see every key of this tile: S = -inf there
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const std::int64_t from = std::clamp<std::int64_t>(tr.limit[r] - j0, 0, kBc);
+        std::fill(s.s + r * kBc + from, s.s + (r + 1) * kBc, kNegInf);
+      }
+    bool started = true;  // every row that sees a key of this tile has a finite max
+    for (std::int64_t r = 0; r < rows; ++r) started &= tr.m[r] != kNegInf || tr.limit[r] <= j0;
+    if (started && mk_.softmax_lazy(s.s, rows, tr.m, s.p, s.sums)) {  // P = 2^(S - m), m unchanged
+      for (std::int64_t r = 0; r < rows; ++r) tr.l[r] += s.sums[r];
+      mk_.accumulate_pv(s.p, rows, v_tile, dvp, nullptr, tr.o);  // O += P V
+      return;
+    }
+    mk_.softmax_tile(s.s, rows, tr.m, tr.l, s.alpha);           // P = 2^(S - m_new), alpha = 2^(m_old - m_new)
+    mk_.accumulate_pv(s.s, rows, v_tile, dvp, s.alpha, tr.o);  // O = alpha O + P V
   }
 
   void run_tiled(const Inputs& io) {
@@ -448,6 +493,59 @@ class BlockedAttention final : public PreparedKernel {
         tile_item(io, u0 + slot, buffer(w, slot), tile, chunk, thread);
       });
     }
+  }
+
+  // ---- streamed path --------------------------------------------------------------------------
+
+  /// Every query row of `unit` against the keys of `chunk`: each KV tile is packed once, into this
+  /// thread's buffers, and used by all row blocks while it is in L1/L2.
+  void streamed_item(const Inputs& io, std::int64_t unit, std::int64_t chunk, int thread) {
+    const Problem& p = p_;
+    Scratch& s = scratch_[std::size_t(thread)];
+    const std::int64_t rows = plan_.rows_per_unit, br = plan_.br, b = batch_of(unit), g = kv_head_of(unit);
+    const std::int64_t dq = plan_.dq, dvp = plan_.dvp, Lk = p.seq_kv;
+    std::int64_t max_limit = 0;
+    for (std::int64_t r = 0; r < rows; ++r) max_limit = std::max(max_limit, s.limit[r] = limit(io, b, r % p.seq_q));
+    prepare_queries(io, unit, 0, rows, s.q, dq);
+    std::fill(s.m, s.m + rows, kNegInf);
+    std::fill(s.l, s.l + rows, 0.0f);
+    std::fill(s.o, s.o + rows * dvp, 0.0f);
+    const std::int64_t k_stride = p.kv_heads * plan_.d, v_stride = p.kv_heads * plan_.dv;
+    const float* k_src = io.k + (b * Lk * p.kv_heads + g) * plan_.d;  // key j at + j * k_stride
+    const float* v_src = io.v + (b * Lk * p.kv_heads + g) * plan_.dv;
+    const std::int64_t key_begin = chunk * plan_.chunk_keys;
+    const std::int64_t key_end = std::min({Lk, key_begin + plan_.chunk_keys, max_limit});
+    for (std::int64_t j0 = key_begin; j0 < key_end; j0 += kBc) {
+      const std::int64_t n = std::min(kBc, Lk - j0);
+      mk_.pack_k(k_src + j0 * k_stride, k_stride, n, plan_.dk, s.k_tile);
+      mk_.pack_v(v_src + j0 * v_stride, v_stride, n, plan_.dv, dvp, s.v_tile);
+      for (std::int64_t r0 = 0; r0 < rows; r0 += br) {
+        const std::int64_t block = std::min(br, rows - r0);
+        const auto [lo, hi] = std::minmax_element(s.limit + r0, s.limit + r0 + block);
+        if (*hi <= j0) continue;  // no row of the block sees this tile
+        const TileRows tr{s.q + r0 * dq, block, s.limit + r0, *lo, s.m + r0, s.l + r0, s.o + r0 * dvp};
+        kv_tile_step(s, tr, s.k_tile, s.v_tile, j0, nullptr, 0.0f);
+      }
+    }
+    finish_rows(io, unit, 0, rows, chunk, s.m, s.l, s.o);
+  }
+
+  void run_streamed(const Inputs& io) {
+    const Plan& plan = plan_;
+    items_.clear();
+    for (std::int64_t unit = 0; unit < plan.units; ++unit) {
+      const std::int64_t visible = valid_keys(io, batch_of(unit));
+      for (std::int64_t c = 0; c < plan.chunks; ++c) {
+        const std::int64_t begin = c * plan.chunk_keys, end = std::min(begin + plan.chunk_keys, visible);
+        items_.push_back({unit * plan.chunks + c, std::max<std::int64_t>(end - begin, 0)});
+      }
+    }
+    std::sort(items_.begin(), items_.end(),
+              [](const Item& a, const Item& b) { return a.work != b.work ? a.work > b.work : a.id < b.id; });
+    executor_->run(std::int64_t(items_.size()), [&](std::int64_t k, int thread) {
+      const std::int64_t id = items_[std::size_t(k)].id;
+      streamed_item(io, id / plan.chunks, id % plan.chunks, thread);
+    });
   }
 
   // ---- direct path ----------------------------------------------------------------------------

@@ -21,7 +21,14 @@ std::int64_t default_tile_rows(const Problem&) { return 48; }
 
 }  // namespace
 
-const char* to_string(Path path) { return path == Path::direct ? "direct" : "tiled"; }
+const char* to_string(Path path) {
+  switch (path) {
+    case Path::tiled: return "tiled";
+    case Path::streamed: return "streamed";
+    case Path::direct: return "direct";
+  }
+  return "?";
+}
 
 std::pair<std::int64_t, std::int64_t> Plan::tile_rows(std::int64_t t) const {
   const std::int64_t head_group = t / tiles_per_head_group, k = t % tiles_per_head_group;
@@ -34,7 +41,7 @@ std::int64_t Plan::workspace_bytes() const {
   std::int64_t floats = packed_buffers * (packed_k_floats + packed_v_floats) + std::int64_t(threads) * scratch_floats +
                         partial_floats + projected_floats + weight_floats;
   // Work-item lists (two int64 per item) are small; counted for honesty.
-  const std::int64_t items = path == Path::tiled ? slots * tiles_per_unit * chunks : p.batch * chunks;
+  const std::int64_t items = (path == Path::tiled ? slots * tiles_per_unit : units) * chunks;
   return floats * std::int64_t(sizeof(float)) + items * 16;
 }
 
@@ -56,8 +63,25 @@ Plan make_plan(const Problem& p, int threads, std::int64_t br_override) {
   const bool direct = p.score != Score::additive &&
                       (rows_per_kv_head <= kDirectRows ||
                        (rows_per_kv_head <= kDirectRowsLongKv && unit_packed_bytes > kLongKvBytes));
-  plan.path = direct ? Path::direct : Path::tiled;
-  if (direct) {
+  const bool streamed = !direct && p.score != Score::additive && rows_per_kv_head <= kStreamRows &&
+                        unit_packed_bytes > kLongKvBytes;
+  plan.path = direct ? Path::direct : streamed ? Path::streamed : Path::tiled;
+  if (streamed) {
+    plan.dq = plan.dk;
+    plan.units = B * Hk;
+    plan.heads_per_unit = plan.group;
+    plan.rows_per_unit = rows_per_kv_head;
+    plan.br = br_override > 0 ? br_override : default_tile_rows(p);
+    plan.tiles_per_unit = plan.tiles_per_head_group = 1;
+    plan.heads_per_tile = plan.heads_per_unit;
+    const std::int64_t want = ceil_div(kMinItems, plan.units);
+    plan.chunk_keys = std::max(kMinChunkTiled, round_up(ceil_div(Lk, want), kBc));
+    plan.chunks = ceil_div(Lk, plan.chunk_keys);
+    const std::int64_t n = plan.rows_per_unit, br = plan.br;
+    plan.scratch_floats = aligned(n * plan.dq) + 2 * aligned(br * kBc) + aligned(n * plan.dvp) + 2 * aligned(n) +
+                          2 * aligned(br) + aligned(2 * n) +                   // q, S, P, O, m, l, alpha, sums,
+                          aligned(kBc * plan.dk) + aligned(kBc * plan.dvp);  // limits; a K and a V tile
+  } else if (direct) {
     plan.dq = round_up(plan.d, 8);
     plan.units = B;
     plan.heads_per_unit = H;
@@ -106,8 +130,8 @@ Plan make_plan(const Problem& p, int threads, std::int64_t br_override) {
     const std::int64_t set_bytes = plan.slots * (plan.packed_k_floats + plan.packed_v_floats) * 4;
     plan.packed_buffers = plan.units > plan.slots && set_bytes <= kMaxSecondBufferBytes ? 2 * plan.slots : plan.slots;
     const std::int64_t br = plan.br;
-    plan.scratch_floats = aligned(br * plan.dq) + aligned(br * kBc) + aligned(br * plan.dvp) + 3 * aligned(br) +
-                          aligned(2 * br);  // q, S/P, O, m, l, alpha, limits (int64)
+    plan.scratch_floats = aligned(br * plan.dq) + 2 * aligned(br * kBc) + aligned(br * plan.dvp) + 4 * aligned(br) +
+                          aligned(2 * br);  // q, S, P, O, m, l, alpha, sums, limits (int64)
     if (p.score == Score::additive) plan.scratch_floats += aligned(kPackTiles * kBc * da);  // Wk k before packing
   }
   if (plan.chunks > 1) plan.partial_floats = plan.units * plan.rows_per_unit * plan.chunks * (plan.dvp + 2);

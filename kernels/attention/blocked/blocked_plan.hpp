@@ -10,6 +10,12 @@
 //           packed once and shared by all its query rows (all heads of a grouped-query group). Units
 //           go in waves of `slots`; the next wave's packing runs at the end of the current wave's
 //           compute items (double-buffered), so threads never wait for packing.
+//   streamed  few query rows per kv head against long keys (seq_q * group <= kStreamRows and a unit's
+//           packed K/V over kLongKvBytes; not additive), e.g. cross-attention of 64 queries over 16k keys:
+//           one item per (unit, key chunk) holds the state of all its rows and packs each KV tile once,
+//           into per-thread buffers, right before every row block uses it. K/V then stream from memory
+//           exactly once, where the tiled path would re-read a unit's packed K/V (larger than the caches)
+//           for every Q tile.
 //   direct  decode-like problems (few query rows per kv head: seq_q * group <= kDirectRows, or up to
 //           kDirectRowsLongKv when a unit's packed K/V would not stay in cache; not additive): one
 //           unit per batch entry covers every head; K and V are read in place, in memory order (see
@@ -24,12 +30,13 @@
 
 namespace attnbench::kernels::blocked {
 
-enum class Path { tiled, direct };
+enum class Path { tiled, streamed, direct };
 const char* to_string(Path path);
 
 inline constexpr std::int64_t kDirectRows = 8;   ///< direct path when seq_q * group <= this, or when
 inline constexpr std::int64_t kDirectRowsLongKv = 32;  ///< seq_q * group <= this and one unit's packed K/V
 inline constexpr std::int64_t kLongKvBytes = std::int64_t{4} << 20;  ///< would exceed this (streams from DRAM)
+inline constexpr std::int64_t kStreamRows = 256;  ///< streamed path when seq_q * group <= this (and long K/V)
 inline constexpr std::int64_t kMinItems = 32;       ///< split the keys until there are this many items
 inline constexpr std::int64_t kMinChunkTiled = 1024;  ///< keys per chunk at least (tiled path)
 inline constexpr std::int64_t kMinChunkDirect = 512;  ///< keys per chunk at least (direct path)
@@ -48,12 +55,12 @@ struct Plan {
   std::int64_t dq = 0;     ///< width of prepared query rows: dk (tiled) or d rounded up to 8 (direct)
   std::int64_t group = 1;  ///< query heads per kv head
 
-  std::int64_t br = 0;              ///< rows per Q tile (tiled)
-  std::int64_t units = 0;           ///< tiled: B*Hk (B*H for additive); direct: B
-  std::int64_t heads_per_unit = 0;  ///< tiled: group (1 for additive); direct: H
+  std::int64_t br = 0;              ///< rows per Q tile (tiled) or row block (streamed)
+  std::int64_t units = 0;           ///< tiled: B*Hk (B*H for additive); streamed: B*Hk; direct: B
+  std::int64_t heads_per_unit = 0;  ///< tiled: group (1 for additive); streamed: group; direct: H
   std::int64_t rows_per_unit = 0;   ///< heads_per_unit * seq_q; row rho is (head rho / Lq, query rho % Lq)
   std::int64_t tiles_per_head_group = 0, heads_per_tile = 0;  ///< row-tile geometry, see tile_rows
-  std::int64_t tiles_per_unit = 0;  ///< Q tiles per unit (1 for direct)
+  std::int64_t tiles_per_unit = 0;  ///< Q tiles per unit (1 for streamed and direct)
   std::int64_t kv_tiles = 0;        ///< ceil(seq_kv / kBc)
   std::int64_t chunks = 1;          ///< KV split
   std::int64_t chunk_keys = 0;      ///< keys per chunk (a multiple of kBc)
@@ -62,7 +69,7 @@ struct Plan {
                                     ///< packed while wave w computes
 
   // Buffer sizes, in floats.
-  std::int64_t packed_k_floats = 0;  ///< per slot: kv_tiles * kBc * dk
+  std::int64_t packed_k_floats = 0;  ///< per slot: kv_tiles * kBc * dk (streamed: 0, one tile in scratch)
   std::int64_t packed_v_floats = 0;  ///< per slot: kv_tiles * kBc * dvp
   std::int64_t scratch_floats = 0;   ///< per thread
   std::int64_t partial_floats = 0;   ///< all rows x chunks x (dvp + 2), when chunks > 1

@@ -22,6 +22,13 @@ inline constexpr std::int64_t kPanel = 16;  ///< columns per packed panel (two 8
 
 inline constexpr std::int64_t round_up(std::int64_t x, std::int64_t m) { return (x + m - 1) / m * m; }
 
+/// Lazy rescaling (log2 domain): a tile's softmax weights may be taken against a row's running max m
+/// that is stale by up to this much, i.e. P = 2^(S - m) <= 2^8. The online-softmax state (m, l, O) stays
+/// exact for any reference m (l and O share it); only overflow needs a bound, and 256 * seq_kv is far
+/// from FLT_MAX. Rows rescale (the exact path) only when a score exceeds m + kLazyRescale, which for
+/// real data happens on a row's first tiles only.
+inline constexpr float kLazyRescale = 8.0f;
+
 enum class Isa { generic, avx2 };
 const char* to_string(Isa isa);
 
@@ -69,7 +76,16 @@ struct MicroKernels {
   ///   l = l * alpha + sum_j P.   (A row with nothing visible yet keeps m = -inf, l = 0, alpha = 0.)
   void (*softmax_tile)(float* s, std::int64_t rows, float* m, float* l, float* alpha);
 
-  /// O[r][:] = alpha[r] * O[r][:] + sum_j P[r][j] * V[j][:], P [rows][kBc], V one packed tile, O [rows][dvp].
+  /// The lazy online-softmax update (kLazyRescale) for one tile of scores S [rows][kBc], against each
+  /// row's current running max m[r], which stays as it is: P[r][j] = 2^(S[r][j] - m[r]) into p
+  /// [rows][kBc] (masked scores, -inf, give at most 2^-126), sums[r] = sum_j P[r][j]. A row with
+  /// m[r] = -inf must have every score -inf and gets P = 0. One pass: no max pass, no rescale of O.
+  /// Returns false when some score exceeds m[r] + kLazyRescale (P and sums are then unusable and the
+  /// caller runs softmax_tile on S, which this leaves unchanged).
+  bool (*softmax_lazy)(const float* s, std::int64_t rows, const float* m, float* p, float* sums);
+
+  /// O[r][:] = alpha[r] * O[r][:] + sum_j P[r][j] * V[j][:], P [rows][kBc], V one packed tile, O [rows][dvp];
+  /// alpha null: no rescale (alpha = 1, the lazy path).
   void (*accumulate_pv)(const float* p, std::int64_t rows, const float* v_tile, std::int64_t dvp,
                         const float* alpha, float* o);
 

@@ -307,6 +307,38 @@ ATTNBENCH_AVX2 void softmax_tile_avx2(float* s, std::int64_t rows, float* m, flo
   }
 }
 
+// The lazy update (MicroKernels::softmax_lazy): one pass, no max pass, no rescale factors. Per row,
+// P = 2^(S - m) in 16-key steps while the row's largest score is tracked for the final check.
+ATTNBENCH_AVX2 bool softmax_lazy_avx2(const float* s, std::int64_t rows, const float* m, float* p, float* sums) {
+  const __m256 lo = _mm256_set1_ps(fm::kExp2Min), slack = _mm256_set1_ps(kLazyRescale);
+  __m256 over = _mm256_setzero_ps();
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* row = s + r * kBc;
+    float* out = p + r * kBc;
+    if (m[r] == -std::numeric_limits<float>::infinity()) {  // no visible key yet (all of S is -inf)
+      for (int j = 0; j < kBc; j += 8) _mm256_store_ps(out + j, _mm256_setzero_ps());
+      sums[r] = 0.0f;
+      continue;
+    }
+    const __m256 mr = _mm256_broadcast_ss(m + r);
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = _mm256_setzero_ps(), mx = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+    for (int j = 0; j < kBc; j += 16) {
+      const __m256 s0 = _mm256_load_ps(row + j), s1 = _mm256_load_ps(row + j + 8);
+      mx = _mm256_max_ps(mx, _mm256_max_ps(s0, s1));
+      // Masked scores (-inf) clamp to 2^-126, as in softmax_tile_avx2.
+      const __m256 p0 = exp2_core_short(_mm256_max_ps(_mm256_sub_ps(s0, mr), lo));
+      const __m256 p1 = exp2_core_short(_mm256_max_ps(_mm256_sub_ps(s1, mr), lo));
+      _mm256_store_ps(out + j, p0);
+      _mm256_store_ps(out + j + 8, p1);
+      sum0 = _mm256_add_ps(sum0, p0);
+      sum1 = _mm256_add_ps(sum1, p1);
+    }
+    over = _mm256_or_ps(over, _mm256_cmp_ps(mx, _mm256_add_ps(mr, slack), _CMP_GT_OQ));
+    sums[r] = hsum8(_mm256_add_ps(sum0, sum1));
+  }
+  return _mm256_testz_ps(over, over) != 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // O = alpha O + P V
 
@@ -315,9 +347,13 @@ ATTNBENCH_AVX2_INLINE void pv_block(const float* p, const float* panel, const fl
                                     std::int64_t ldo) {
   __m256 acc0[MR], acc1[MR];
   for (int r = 0; r < MR; ++r) {
-    const __m256 a = _mm256_broadcast_ss(alpha + r);
-    acc0[r] = _mm256_mul_ps(_mm256_load_ps(o + r * ldo), a);  // O *= alpha (rescale to the new max)
-    acc1[r] = _mm256_mul_ps(_mm256_load_ps(o + r * ldo + 8), a);
+    acc0[r] = _mm256_load_ps(o + r * ldo);
+    acc1[r] = _mm256_load_ps(o + r * ldo + 8);
+    if (alpha) {  // O *= alpha (rescale to the new max); null on the lazy path
+      const __m256 a = _mm256_broadcast_ss(alpha + r);
+      acc0[r] = _mm256_mul_ps(acc0[r], a);
+      acc1[r] = _mm256_mul_ps(acc1[r], a);
+    }
   }
 #pragma GCC unroll 4
   for (std::int64_t j = 0; j < kBc; ++j) {
@@ -340,13 +376,14 @@ ATTNBENCH_AVX2 void accumulate_pv_avx2(const float* p, std::int64_t rows, const 
     const float* panel = v_tile + cp * kBc * kPanel;
     float* oc = o + cp * kPanel;
     std::int64_t r = 0;
-    for (; r + 6 <= rows; r += 6) pv_block<6>(p + r * kBc, panel, alpha + r, oc + r * dvp, dvp);
+    for (; r + 6 <= rows; r += 6) pv_block<6>(p + r * kBc, panel, alpha ? alpha + r : nullptr, oc + r * dvp, dvp);
+    const float* ar = alpha ? alpha + r : nullptr;
     switch (rows - r) {
-      case 5: pv_block<5>(p + r * kBc, panel, alpha + r, oc + r * dvp, dvp); break;
-      case 4: pv_block<4>(p + r * kBc, panel, alpha + r, oc + r * dvp, dvp); break;
-      case 3: pv_block<3>(p + r * kBc, panel, alpha + r, oc + r * dvp, dvp); break;
-      case 2: pv_block<2>(p + r * kBc, panel, alpha + r, oc + r * dvp, dvp); break;
-      case 1: pv_block<1>(p + r * kBc, panel, alpha + r, oc + r * dvp, dvp); break;
+      case 5: pv_block<5>(p + r * kBc, panel, ar, oc + r * dvp, dvp); break;
+      case 4: pv_block<4>(p + r * kBc, panel, ar, oc + r * dvp, dvp); break;
+      case 3: pv_block<3>(p + r * kBc, panel, ar, oc + r * dvp, dvp); break;
+      case 2: pv_block<2>(p + r * kBc, panel, ar, oc + r * dvp, dvp); break;
+      case 1: pv_block<1>(p + r * kBc, panel, ar, oc + r * dvp, dvp); break;
       default: break;
     }
   }
@@ -633,10 +670,10 @@ ATTNBENCH_AVX2 void decode_avx2(const DecodeArgs& args) {
 }  // namespace
 
 const MicroKernels& avx2_micro_kernels() {
-  static const MicroKernels table{Isa::avx2,          scores_dot_avx2, scores_additive_avx2,
-                                  softmax_tile_avx2,  accumulate_pv_avx2, pack_k_avx2,
-                                  pack_v_avx2,        decode_avx2,     exp_avx2,
-                                  exp2_avx2,          tanh_avx2};
+  static const MicroKernels table{Isa::avx2,         scores_dot_avx2,    scores_additive_avx2,
+                                  softmax_tile_avx2,  softmax_lazy_avx2, accumulate_pv_avx2,
+                                  pack_k_avx2,        pack_v_avx2,        decode_avx2,
+                                  exp_avx2,           exp2_avx2,          tanh_avx2};
   return table;
 }
 

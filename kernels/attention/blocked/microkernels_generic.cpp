@@ -60,11 +60,27 @@ void softmax_tile_generic(float* s, std::int64_t rows, float* m, float* l, float
   }
 }
 
+bool softmax_lazy_generic(const float* s, std::int64_t rows, const float* m, float* p, float* sums) {
+  bool ok = true;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const bool empty = m[r] == kNegInf;  // no visible key yet (all of S is -inf)
+    float sum = 0;
+    for (std::int64_t j = 0; j < kBc; ++j) {
+      const float x = s[r * kBc + j];
+      ok &= x <= m[r] + kLazyRescale;
+      sum += (p[r * kBc + j] = empty ? 0.0f : fm::exp2(x - m[r]));  // P = 2^(S - m), m stale by < kLazyRescale
+    }
+    sums[r] = sum;
+  }
+  return ok;
+}
+
 void accumulate_pv_generic(const float* p, std::int64_t rows, const float* v_tile, std::int64_t dvp,
                            const float* alpha, float* o) {
   for (std::int64_t r = 0; r < rows; ++r) {
     float* orow = o + r * dvp;
-    for (std::int64_t c = 0; c < dvp; ++c) orow[c] *= alpha[r];  // O *= alpha
+    if (alpha)
+      for (std::int64_t c = 0; c < dvp; ++c) orow[c] *= alpha[r];  // O *= alpha
     for (std::int64_t j = 0; j < kBc; ++j) {
       const float pj = p[r * kBc + j];
       for (std::int64_t cp = 0; cp < dvp / kPanel; ++cp) {
@@ -140,10 +156,10 @@ void tanh_generic(const float* x, float* y, std::int64_t n) {
 }  // namespace
 
 const MicroKernels& generic_micro_kernels() {
-  static const MicroKernels table{Isa::generic,         scores_dot_generic, scores_additive_generic,
-                                  softmax_tile_generic, accumulate_pv_generic, pack_k_generic,
-                                  pack_v_generic,       decode_generic,     exp_generic,
-                                  exp2_generic,         tanh_generic};
+  static const MicroKernels table{Isa::generic,          scores_dot_generic,    scores_additive_generic,
+                                  softmax_tile_generic,  softmax_lazy_generic,  accumulate_pv_generic,
+                                  pack_k_generic,        pack_v_generic,        decode_generic,
+                                  exp_generic,           exp2_generic,          tanh_generic};
   return table;
 }
 
