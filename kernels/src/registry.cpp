@@ -17,6 +17,9 @@ const Kernel& mha_blocked_omp();
 const Kernel& mha_blocked_tbb();
 const Kernel& mha_onednn_serial();
 const Kernel& mha_onednn_omp();
+const Kernel& mha_tp_mpi();
+const Kernel& mha_ring_mpi();
+const Kernel& mha_ulysses_mpi();
 }  // namespace kernels
 
 namespace {
@@ -30,6 +33,9 @@ std::vector<const Kernel*> make_registry() {
       &kernels::mha_blocked_tbb(),
       &kernels::mha_onednn_serial(),
       &kernels::mha_onednn_omp(),
+      &kernels::mha_tp_mpi(),
+      &kernels::mha_ring_mpi(),
+      &kernels::mha_ulysses_mpi(),
   };
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <mpi.h>
+
 #include "attnbench/problem.hpp"
 #include "attnbench/tensor.hpp"
 
@@ -48,10 +50,15 @@ struct Support {
   static Support no(std::string why) { return {false, std::move(why)}; }
 };
 
-/// How a kernel should run: threads for openmp/tbb kernels (serial kernels ignore it).
+/// How a kernel should run: threads for openmp/tbb kernels (serial kernels ignore it); the ranks of
+/// an mpi kernel (others ignore it). An mpi kernel on MPI_COMM_SELF, or with MPI not initialised,
+/// runs on one rank and communicates nothing.
 struct RunContext {
   int threads = 1;
+  MPI_Comm comm = MPI_COMM_SELF;
 };
+
+struct CommLog;  // comm_log.hpp
 
 /// A kernel after set-up for one problem. `run` is the timed call: it reads the inputs (q, k, v,
 /// lengths) from the set on every call, writes `out`, never throws and never allocates from the OS
@@ -60,6 +67,12 @@ class PreparedKernel {
  public:
   virtual ~PreparedKernel() = default;
   virtual void run(const TensorSet& inputs, Tensor& out) = 0;
+  /// mpi kernels: communication bytes and seconds per phase, compute seconds, summed over the runs
+  /// since the harness last reset it; null for kernels that do not communicate.
+  virtual CommLog* comm_log() { return nullptr; }
+  /// mpi kernels whose algorithm leaves the output sharded (ring, Ulysses) assemble the full output
+  /// on rank 0 here, after run() and untimed, for the check and --save-output. Collective.
+  virtual void collect_output(Tensor& /*out*/) {}
 };
 
 class Kernel {
@@ -71,6 +84,9 @@ class Kernel {
   /// Can this kernel run `p`? The default checks the declared capabilities and names the first
   /// missing one; kernels with further limits override and call it first. `p` must be valid.
   virtual Support supports(const Problem& p) const;
+  /// supports() under `ctx`: mpi kernels add the limits of their split across ctx.comm's ranks
+  /// (e.g. more ranks than heads).
+  virtual Support supports_run(const Problem& p, const RunContext& /*ctx*/) const { return supports(p); }
 
   /// Bytes this kernel allocates beyond the boundary tensors (io_bytes) when run under `ctx`:
   /// scratch and packed weights. The harness refuses a case that would not fit before preparing it.
