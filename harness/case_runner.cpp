@@ -15,17 +15,18 @@
 namespace attnbench {
 
 std::int64_t case_memory_bytes(const Problem& p, const Kernel& kernel, const RunContext& ctx, bool check) {
-  return io_bytes(p) + kernel.workspace_bytes(p, ctx) + (check ? reference_bytes(p) : 0);
+  const Op op = kernel.info().op;
+  return io_bytes(op, p) + kernel.workspace_bytes(p, ctx) + (check ? reference_bytes(op, p) : 0);
 }
 
 namespace {
 
-std::string describe_check_failure(const Problem& p, const CheckResult& r, double tolerance) {
+std::string describe_check_failure(Op op, const Problem& p, const CheckResult& r, double tolerance) {
   std::ostringstream s;
   s << "check failed: max_rel_error " << r.max_rel_error << " > tolerance " << tolerance;
   if (r.worst_index >= 0) {
     // Locate the worst element as (b, i, h, c) or (b, i, e) for the user.
-    const Shape shape = output_spec(p).shape;
+    const Shape shape = output_spec(op, p).shape;
     std::int64_t rest = r.worst_index;
     std::vector<std::int64_t> index(shape.size());
     for (std::size_t k = shape.size(); k-- > 0;) index[k] = rest % shape[k], rest /= shape[k];
@@ -49,7 +50,7 @@ CaseOutcome run_case(const Problem& p, const Kernel& kernel, const TensorSet& in
     c.setup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     // NaN-filled, so any element the kernel forgets to write fails the check.
-    Tensor out = make_output(p);
+    Tensor out = make_output(kernel.info().op, p);
     for (float& x : out.as<float>()) x = std::numeric_limits<float>::quiet_NaN();
     prepared->run(inputs, out);
 
@@ -58,7 +59,7 @@ CaseOutcome run_case(const Problem& p, const Kernel& kernel, const TensorSet& in
       const double tolerance = kernel.info().caps.tolerance;
       if (!(c.check->max_rel_error <= tolerance)) {
         c.status = CaseStatus::failed;
-        c.reason = describe_check_failure(p, *c.check, tolerance);
+        c.reason = describe_check_failure(kernel.info().op, p, *c.check, tolerance);
       }
     }
     if (settings.save_output) save_tensors(*settings.save_output, inputs, &out);

@@ -8,8 +8,8 @@
 
 namespace attnbench {
 
-/// --problem, --batch, --heads, --kv-heads, --seq, --seq-kv, --head-dim, --value-dim, --mask, --score,
-/// --projections.
+/// --problem, --batch, --heads, --kv-heads, --seq, --seq-kv, --head-dim, --value-dim, --model-dim, --mask,
+/// --score, --projections, and the baselines' --kernel-size, --dilation, --layers, --bidirectional.
 po::options_description problem_options();
 
 /// The problems the options describe, validated. UsageError (naming the option) for a bad or missing

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -130,6 +131,12 @@ Settings settings_from(const po::variables_map& vm) {
   if (vm.count("save-output")) s.save_output = vm["save-output"].as<std::string>();
   if ((s.inputs || s.save_output) && s.problems.size() != 1)
     throw UsageError("--inputs and --save-output need exactly one problem (got " + std::to_string(s.problems.size()) + ")");
+  if (s.inputs)
+    for (const Kernel* k : s.kernels)
+      if (k->info().op != s.kernels.front()->info().op)
+        throw UsageError("--inputs holds the tensors of one operator, but " + s.kernels.front()->id() + " (" +
+                         std::string(to_string(s.kernels.front()->info().op)) + ") and " + k->id() + " (" +
+                         std::string(to_string(k->info().op)) + ") read different ones; run them separately");
   if (s.save_output && s.kernels.size() != 1)
     throw UsageError("--save-output needs exactly one kernel (it writes one out.npy); got " +
                      std::to_string(s.kernels.size()));
@@ -171,9 +178,9 @@ void preflight(const Settings& s) {
   }
 }
 
-TensorSet inputs_for(const Problem& p, const Settings& s) {
+TensorSet inputs_for(Op op, const Problem& p, const Settings& s) {
   if (s.inputs) {
-    LoadedInputs loaded = load_inputs(p, *s.inputs, s.seed);
+    LoadedInputs loaded = load_inputs(op, p, *s.inputs, s.seed);
     if (!loaded.generated.empty()) {
       std::string names;
       for (const std::string& n : loaded.generated) names += (names.empty() ? "" : ", ") + n;
@@ -182,8 +189,8 @@ TensorSet inputs_for(const Problem& p, const Settings& s) {
     }
     return std::move(loaded.tensors);
   }
-  TensorSet inputs = make_inputs(p, s.seed);
-  if (s.kv_lengths) std::copy(s.kv_lengths->begin(), s.kv_lengths->end(), inputs.at("lengths").as<std::int32_t>().begin());
+  TensorSet inputs = make_inputs(op, p, s.seed);
+  if (s.kv_lengths && op == Op::mha) std::copy(s.kv_lengths->begin(), s.kv_lengths->end(), inputs.at("lengths").as<std::int32_t>().begin());
   return inputs;
 }
 
@@ -245,7 +252,7 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
 
   // User-supplied inputs are read (and their errors reported) before anything is printed or measured.
   std::optional<TensorSet> user_inputs;
-  if (s.inputs) user_inputs = inputs_for(s.problems.front(), s);
+  if (s.inputs) user_inputs = inputs_for(s.kernels.front()->info().op, s.problems.front(), s);
 
   const nlohmann::json prov = provenance(s.context.threads, mpi.size());
   ConsoleTable table = make_table(s.problems);
@@ -259,22 +266,30 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
 
   bool any_failed = false;
   for (const Problem& p : s.problems) {
-    const TensorSet inputs = user_inputs ? std::move(*user_inputs) : inputs_for(p, s);
-    std::optional<Tensor> reference;
-    if (s.check) reference = reference_forward(p, inputs);
+    // Inputs and the reference depend on the operator (attention reads q/k/v, conv1d x and w_conv, ...):
+    // made on first use per (problem, operator) and shared by that operator's kernels.
+    std::map<Op, TensorSet> inputs_by_op;
+    std::map<Op, Tensor> reference_by_op;
+    if (user_inputs) inputs_by_op.emplace(s.kernels.front()->info().op, std::move(*user_inputs));
     std::optional<double> baseline_median;
     for (const Kernel* k : s.kernels) {
+      const Op op = k->info().op;
       CaseOutcome c;
       const Support support = k->supports(p);
       if (!support.ok) {
         c.problem = p, c.kernel = k, c.threads = k->effective_threads(s.context);
         c.status = CaseStatus::skipped, c.reason = support.reason;
       } else {
-        CaseSettings cs{s.context, s.measure, reference ? &*reference : nullptr, s.save_output};
+        if (!inputs_by_op.count(op)) inputs_by_op.emplace(op, inputs_for(op, p, s));
+        const TensorSet& inputs = inputs_by_op.at(op);
+        if (s.check && !reference_by_op.count(op)) reference_by_op.emplace(op, reference_forward(op, p, inputs));
+        CaseSettings cs{s.context, s.measure, s.check ? &reference_by_op.at(op) : nullptr, s.save_output};
         c = run_case(p, *k, inputs, cs);
       }
       c.ranks = mpi.size();
-      c.work = flops(p, kv_lengths_of(p, inputs));
+      // A padding mask's work counts only the valid keys of the inputs used (an upper bound if none were made).
+      auto made = inputs_by_op.find(op);
+      c.work = flops(op, p, made == inputs_by_op.end() ? std::span<const std::int32_t>{} : kv_lengths_of(p, made->second));
       c.seed = s.inputs ? 0 : s.seed;
       c.inputs = s.inputs ? s.inputs->string() : "random";
       any_failed |= c.status == CaseStatus::failed;

@@ -8,7 +8,9 @@ nlohmann::json problem_to_json(const Problem& p) {
           {"seq_kv", p.seq_kv},       {"head_dim", p.head_dim},
           {"value_dim", p.value_dim}, {"mask", std::string(to_string(p.mask))},
           {"score", std::string(to_string(p.score))}, {"projections", p.projections},
-          {"dtype", std::string(to_string(p.dtype))}};
+          {"dtype", std::string(to_string(p.dtype))}, {"kernel_size", p.kernel_size},
+          {"dilation", p.dilation},   {"layers", p.layers},
+          {"bidirectional", p.bidirectional}};
 }
 
 Problem problem_from_json(const nlohmann::json& j) {
@@ -40,6 +42,15 @@ Problem problem_from_json(const nlohmann::json& j) {
   if (!proj.is_boolean()) throw ProblemError("projections", "problem: 'projections' must be true or false");
   p.projections = proj.get<bool>();
   p.dtype = parse_dtype(text("dtype"));
+  // The baselines' fields came later: a record without them has their defaults.
+  if (j.contains("kernel_size")) p.kernel_size = size("kernel_size");
+  if (j.contains("dilation")) p.dilation = size("dilation");
+  if (j.contains("layers")) p.layers = size("layers");
+  if (j.contains("bidirectional")) {
+    if (!j.at("bidirectional").is_boolean())
+      throw ProblemError("bidirectional", "problem: 'bidirectional' must be true or false");
+    p.bidirectional = j.at("bidirectional").get<bool>();
+  }
   p.validate();
   return p;
 }

@@ -17,16 +17,19 @@ const char* to_string(CaseStatus s) {
 Rates rates_for(const CaseOutcome& c) {
   if (!c.time || !(c.time->median > 0)) return {};
   const double t = c.time->median;
-  return {c.work.total() / t * 1e-9, double(io_bytes(c.problem)) / t * 1e-9, double(query_tokens(c.problem)) / t};
+  return {c.work.total() / t * 1e-9, double(io_bytes(c.kernel->info().op, c.problem)) / t * 1e-9,
+          double(query_tokens(c.problem)) / t};
 }
 
 nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenance) {
   const Problem& p = c.problem;
   const FlopCount& f = c.work;
+  const Op op = c.kernel->info().op;
   nlohmann::json r;
   r["schema_version"] = kSchemaVersion;
   r["kernel"] = c.kernel->id();
   r["family"] = to_string(c.kernel->info().family);
+  r["op"] = std::string(to_string(op));
   r["problem"] = problem_to_json(p);
   r["problem_str"] = p.str();
   r["threads"] = c.threads;
@@ -39,8 +42,11 @@ nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenanc
                {"flops_score", f.score},
                {"flops_weighting", f.weighting},
                {"flops_projections", f.projections},
-               {"bytes", io_bytes(p)},
-               {"query_tokens", query_tokens(p)}};
+               {"flops_convolution", f.convolution},
+               {"flops_recurrent", f.recurrent},
+               {"bytes", io_bytes(op, p)},
+               {"query_tokens", query_tokens(p)},
+               {"sequential_steps", sequential_steps(op, p)}};
   r["time"] = c.time ? to_json(*c.time) : nlohmann::json(nullptr);
   r["setup_s"] = c.setup_seconds;
   if (c.time) {
@@ -52,7 +58,7 @@ nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenanc
     r["rate"] = nullptr;
   }
   r["memory"] = {{"peak_rss_bytes", c.peak_rss_bytes >= 0 ? nlohmann::json(c.peak_rss_bytes) : nlohmann::json(nullptr)},
-                 {"model_bytes", io_bytes(p) + c.workspace_bytes},
+                 {"model_bytes", io_bytes(op, p) + c.workspace_bytes},
                  {"workspace_bytes", c.workspace_bytes}};
   if (c.check)
     r["check"] = {{"max_rel_error", c.check->max_rel_error},

@@ -93,10 +93,10 @@ void check_file_name(const std::string& name, const fs::path& dir) {
 
 }  // namespace
 
-LoadedInputs load_inputs(const Problem& p, const std::filesystem::path& dir, std::uint64_t seed) {
+LoadedInputs load_inputs(Op op, const Problem& p, const std::filesystem::path& dir, std::uint64_t seed) {
   require_input_directory(dir);
   LoadedInputs loaded;
-  for (const TensorSpec& spec : input_specs(p)) {
+  for (const TensorSpec& spec : input_specs(op, p)) {
     const fs::path file = dir / (spec.name + ".npy");
     if (!present(file)) {
       if (spec.role == TensorRole::input) missing_input(p, spec, file);
@@ -111,7 +111,7 @@ LoadedInputs load_inputs(const Problem& p, const std::filesystem::path& dir, std
   }
   // Shapes and types are checked above; this adds the value checks (lengths within [0, seq_kv]).
   try {
-    validate_inputs(p, loaded.tensors);
+    validate_inputs(op, p, loaded.tensors);
   } catch (const std::invalid_argument& e) {
     throw NpyError(dir, std::string(e.what()) + "; fix the arrays in this directory or the problem's sizes");
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "attnbench/op.hpp"
 #include "attnbench/problem.hpp"
 #include "attnbench/tensor.hpp"
 #include "npy.hpp"
@@ -21,13 +22,13 @@ struct LoadedInputs {
   std::vector<std::string> generated;  ///< weights filled from the seed because the directory lacked them
 };
 
-/// Read every tensor of `input_specs(p)` from `dir/<name>.npy`. Activations (role input: q, k, v
-/// and, for padding masks, lengths) are required; weights that are absent are filled as
+/// Read every tensor of `input_specs(op, p)` from `dir/<name>.npy`. Activations (role input: q, k, v
+/// and, for padding masks, lengths; x, h0, c0 for the baselines) are required; weights that are absent are filled as
 /// make_inputs would with `seed` and listed in `generated`. Dtypes are never converted (a float64
 /// file for a float32 tensor is an error, since converting would hide precision differences), except
 /// that int64 lengths are narrowed to int32 by read_npy. Throws NpyError naming the directory or file,
 /// what it holds and what was expected.
-LoadedInputs load_inputs(const Problem& p, const std::filesystem::path& dir, std::uint64_t seed);
+LoadedInputs load_inputs(Op op, const Problem& p, const std::filesystem::path& dir, std::uint64_t seed);
 
 /// Write every tensor of `inputs` as `dir/<name>.npy` and, if `out` is not null, `*out` as
 /// `dir/out.npy`. Creates `dir` (and its parents) if missing. Throws NpyError if a directory or

@@ -1,7 +1,9 @@
 // The blocked kernels beyond the registry-wide suite (tests/test_kernels.cpp): the sizes the issue names
-// (seq 1000, head_dim 128), the split-KV paths (decode and tiled), every Q-tile height including ones
-// that are not a multiple of the register block, the portable micro-kernels, thread-count independence
-// at 1, 2 and 3 threads, and that the workspace has nothing of size seq_q x seq_kv.
+// (seq 1000, head_dim 128), the split-KV paths (decode and tiled), the streamed path (few rows, long
+// keys), lazy rescaling falling back to the exact update in mid-row, every Q-tile height including ones
+// that are not a multiple of the register block, both micro-kernel tables (generic and avx2),
+// thread-count independence at 1, 2 and 3 threads, and that the workspace has nothing of size
+// seq_q x seq_kv.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,6 +36,7 @@ using kernels::blocked::Options;
 using kernels::blocked::Path;
 
 constexpr std::uint64_t kSeed = 977;
+constexpr Isa kIsas[] = {Isa::generic, Isa::avx2};
 
 // Padding cases get one empty and one full batch entry, as in test_kernels.cpp.
 TensorSet inputs_for(const Problem& p, std::uint64_t seed = kSeed) {
@@ -88,8 +91,12 @@ TEST_P(BlockedShapes, MatchReferenceOnEveryIsaAndThreadCount) {
   const Tensor serial = run_blocked(p, in, Parallelism::serial, 1);
   const CheckResult r = compare_to_reference(serial, ref);
   EXPECT_LE(r.max_rel_error, tolerance()) << "serial, worst element " << r.worst_index;
-  const CheckResult g = compare_to_reference(run_blocked(p, in, Parallelism::serial, 1, {0, Isa::generic}), ref);
-  EXPECT_LE(g.max_rel_error, tolerance()) << "generic micro-kernels, worst element " << g.worst_index;
+  for (Isa isa : kIsas) {  // every micro-kernel table this CPU runs, not only the default one
+    if (!kernels::blocked::isa_supported(isa)) continue;
+    const CheckResult g = compare_to_reference(run_blocked(p, in, Parallelism::serial, 1, {0, isa}), ref);
+    EXPECT_LE(g.max_rel_error, tolerance()) << kernels::blocked::to_string(isa) << " micro-kernels, worst element "
+                                            << g.worst_index;
+  }
   // The work is cut the same way for every thread count (the plan depends on the problem only), so
   // every thread count computes the same bits as the serial kernel.
   for (Parallelism par : {Parallelism::openmp, Parallelism::tbb})
@@ -192,7 +199,7 @@ TEST(BlockedLazyRescale, GrowingScoresMatchTheReference) {
     for (std::int64_t j = 0; j < p.seq_kv; ++j)
       for (std::int64_t c = 0; c < per_key; ++c) k[std::size_t(j * per_key + c)] *= 1.0f + float(j % 2000) / 32.0f;
     const Tensor ref = reference_forward(p, in);
-    for (Isa isa : {Isa::avx2, Isa::generic}) {
+    for (Isa isa : kIsas) {
       if (!kernels::blocked::isa_supported(isa)) continue;
       const CheckResult r = compare_to_reference(run_blocked(p, in, Parallelism::serial, 1, {0, isa}), ref);
       EXPECT_LE(r.max_rel_error, tolerance()) << s << " " << kernels::blocked::to_string(isa);
@@ -283,22 +290,25 @@ TEST_F(MicroKernelsAgree, PackScoresSoftmaxAndPv) {
         }
         Aligned pa(rows * kBc), pg(rows * kBc);
         std::vector<float> suma(static_cast<std::size_t>(rows)), sumg(static_cast<std::size_t>(rows));
-        EXPECT_TRUE(avx2.softmax_lazy(sd.data, rows, m_ref.data(), pa.data, suma.data()));
         EXPECT_TRUE(generic.softmax_lazy(sd.data, rows, m_ref.data(), pg.data, sumg.data()));
-        for (std::int64_t i = 0; i < rows * kBc; ++i) {
-          const double x = sd.data[i], m = m_ref[std::size_t(i / kBc)];
-          const double want = x == -INFINITY ? 0.0 : std::exp2(x - m);
-          // exp2's bound plus the rounding of x - m in fp32 (2^-24 |x - m| ln 2 relative).
-          const double tol = want > 0 ? (2.5e-7 + 4.2e-8 * std::fabs(x - m)) * want : 1.2e-38;
-          ASSERT_NEAR(pa.data[i], want, tol) << "avx2 lazy P element " << i;
-          ASSERT_NEAR(pg.data[i], want, tol) << "generic lazy P element " << i;
+        for (const kernels::blocked::MicroKernels* mk : {&avx2, &generic}) {
+          const char* isa = kernels::blocked::to_string(mk->isa);
+          EXPECT_TRUE(mk->softmax_lazy(sd.data, rows, m_ref.data(), pa.data, suma.data())) << isa;
+          for (std::int64_t i = 0; i < rows * kBc; ++i) {
+            const double x = sd.data[i], m = m_ref[std::size_t(i / kBc)];
+            const double want = x == -INFINITY ? 0.0 : std::exp2(x - m);
+            // exp2's bound plus the rounding of x - m in fp32 (2^-24 |x - m| ln 2 relative).
+            const double tol = want > 0 ? (2.5e-7 + 4.2e-8 * std::fabs(x - m)) * want : 1.2e-38;
+            ASSERT_NEAR(pa.data[i], want, tol) << isa << " lazy P element " << i;
+          }
+          EXPECT_EQ(suma[0], 0.0f) << isa << ": a row with no visible key";
+          expect_close(suma.data(), sumg.data(), rows, 1e-5, "softmax_lazy sums");
         }
-        EXPECT_EQ(suma[0], 0.0f) << "a row with no visible key";
-        expect_close(suma.data(), sumg.data(), rows, 1e-5, "softmax_lazy sums");
         if (rows > 1) {
           m_ref[std::size_t(rows - 1)] -= kernels::blocked::kLazyRescale;  // now 9 below the row's max
-          EXPECT_FALSE(avx2.softmax_lazy(sd.data, rows, m_ref.data(), pa.data, suma.data()));
-          EXPECT_FALSE(generic.softmax_lazy(sd.data, rows, m_ref.data(), pg.data, sumg.data()));
+          for (const kernels::blocked::MicroKernels* mk : {&avx2, &generic})
+            EXPECT_FALSE(mk->softmax_lazy(sd.data, rows, m_ref.data(), pa.data, suma.data()))
+                << kernels::blocked::to_string(mk->isa);
         }
 
         const std::vector<float> o0 = random(rows * dvp);

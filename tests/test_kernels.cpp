@@ -80,27 +80,40 @@ const std::vector<std::string> kShapes = {
     "b2_h3_sq1_skv257_d80_padding_proj",
     "b1_h1_sq257_d8_causal_multiplicative_proj",
     "b3_h12_hk1_sq33_skv7_d8_dv24_causal_proj",  // empty rows: the output is b_o there
+    // CNN/RNN baselines (model_dim = heads * head_dim; attention kernels refuse ks/dil/ly/bidir, conv1d
+    // refuses a kernel longer than the sequence, RNNs refuse ks/dil/ly): kernel sizes 1..5 (4: even,
+    // padded as torch's 'same'), dilations 1 and 2, stacks, causal padding, both directions.
+    "b1_h1_sq1_d8_ks1",
+    "b2_h1_sq7_d24_ks5",
+    "b1_h1_sq33_d80_ks5_dil2",
+    "b2_h1_sq33_d24_dil2_ly3",
+    "b2_h1_sq33_d8_ks4_causal",
+    "b3_h1_sq7_d80_ks1_ly2_proj",
+    "b2_h1_sq33_d24_ks4_dil2",
+    "b1_h1_sq33_d80_bidir",
+    "b3_h3_sq7_d8_bidir_proj",
 };
 
 constexpr std::uint64_t kSeed = 20240611;
 
 // make_inputs (random, never zeros); a padding mask gets lengths [0, ..., seq_kv] set explicitly so that
 // one batch entry is fully masked and one is not masked at all.
-TensorSet inputs_for(const Problem& p, std::uint64_t seed = kSeed) {
-  return test_support::inputs_with_edge_lengths(p, seed);
+// The tensors depend on the kernel's operator (op.hpp): attention's q/k/v, conv1d's x and w_conv, ...
+TensorSet inputs_for(Op op, const Problem& p, std::uint64_t seed = kSeed) {
+  return op == Op::mha ? test_support::inputs_with_edge_lengths(p, seed) : make_inputs(op, p, seed);
 }
 
-// The reference is the slow part: compute it once per (problem, seed) and share it between kernels.
-const Tensor& reference_for(const Problem& p, const TensorSet& in, std::uint64_t seed = kSeed) {
+// The reference is the slow part: compute it once per (operator, problem, seed) and share it between kernels.
+const Tensor& reference_for(Op op, const Problem& p, const TensorSet& in, std::uint64_t seed = kSeed) {
   static std::map<std::string, Tensor> cache;
-  const std::string key = p.str() + "#" + std::to_string(seed);
+  const std::string key = std::string(to_string(op)) + "#" + p.str() + "#" + std::to_string(seed);
   auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, reference_forward(p, in)).first;
+  if (it == cache.end()) it = cache.emplace(key, reference_forward(op, p, in)).first;
   return it->second;
 }
 
-Tensor nan_output(const Problem& p) {
-  Tensor out = make_output(p);
+Tensor nan_output(Op op, const Problem& p) {
+  Tensor out = make_output(op, p);
   std::fill(out.as<float>().begin(), out.as<float>().end(), std::numeric_limits<float>::quiet_NaN());
   return out;
 }
@@ -109,7 +122,7 @@ Tensor run_kernel(const Kernel& k, const Problem& p, const TensorSet& in, int th
   RunContext ctx;
   ctx.threads = threads;
   std::unique_ptr<PreparedKernel> prepared = k.prepare(p, in, ctx);
-  Tensor out = nan_output(p);  // the kernel must write every element
+  Tensor out = nan_output(k.info().op, p);  // the kernel must write every element
   prepared->run(in, out);
   return out;
 }
@@ -155,26 +168,29 @@ class KernelVsReference : public testing::TestWithParam<KernelCase> {
  protected:
   void SetUp() override {
     kernel_ = GetParam().kernel;
+    op_ = kernel_->info().op;
     problem_ = parse_problem(GetParam().shape);
     const Support s = kernel_->supports(problem_);
     if (!s.ok) GTEST_SKIP() << kernel_->id() << " does not support " << problem_.str() << ": " << s.reason;
   }
   const Kernel* kernel_ = nullptr;
+  Op op_ = Op::mha;
   Problem problem_;
 };
 
 TEST_P(KernelVsReference, MatchesReferenceWithinTolerance) {
   const Problem& p = problem_;
-  const TensorSet in = inputs_for(p);
-  const Tensor& ref = reference_for(p, in);
+  const TensorSet in = inputs_for(op_, p);
+  const Tensor& ref = reference_for(op_, p, in);
   const Tensor out = run_kernel(*kernel_, p, in, threads_for(*kernel_));
-  ASSERT_EQ(out.shape(), output_spec(p).shape);
+  ASSERT_EQ(out.shape(), output_spec(op_, p).shape);
   const CheckResult r = compare_to_reference(out, ref);
   EXPECT_LE(r.max_rel_error, kernel_->info().caps.tolerance)
       << "worst element " << r.worst_index << ": " << out.as<float>()[std::size_t(r.worst_index)] << " vs "
       << ref.as<double>()[std::size_t(r.worst_index)] << " (max abs error " << r.max_abs_error << ")";
 
-  // Fully masked rows: exactly 0 for the core, exactly b_o with projections.
+  // Fully masked rows (attention only): exactly 0 for the core, exactly b_o with projections.
+  if (op_ != Op::mha) return;
   const std::int64_t width = output_spec(p).shape.back() * (p.projections ? 1 : p.heads);  // floats per row
   const auto o = out.as<float>();
   int empty_rows = 0;
@@ -195,11 +211,11 @@ TEST_P(KernelVsReference, MatchesReferenceWithinTolerance) {
 
 TEST_P(KernelVsReference, RunTwiceIsBitwiseIdentical) {
   const Problem& p = problem_;
-  const TensorSet in = inputs_for(p);
+  const TensorSet in = inputs_for(op_, p);
   RunContext ctx;
   ctx.threads = threads_for(*kernel_);
   std::unique_ptr<PreparedKernel> prepared = kernel_->prepare(p, in, ctx);
-  Tensor first = nan_output(p), second = nan_output(p);
+  Tensor first = nan_output(op_, p), second = nan_output(op_, p);
   prepared->run(in, first);
   prepared->run(in, second);
   EXPECT_EQ(std::memcmp(first.raw(), second.raw(), first.bytes()), 0) << "same prepared kernel, same inputs";
@@ -208,17 +224,18 @@ TEST_P(KernelVsReference, RunTwiceIsBitwiseIdentical) {
 }
 
 TEST_P(KernelVsReference, RunReadsNewActivationsOnEveryCall) {
-  // run() must read q, k, v (and lengths) from the set on every call; weights were packed by prepare.
+  // run() must read the activations (q, k, v, lengths; x, h0, c0) from the set on every call; weights
+  // were packed by prepare.
   const Problem& p = problem_;
-  const TensorSet in = inputs_for(p);
+  const TensorSet in = inputs_for(op_, p);
   RunContext ctx;
   ctx.threads = threads_for(*kernel_);
   std::unique_ptr<PreparedKernel> prepared = kernel_->prepare(p, in, ctx);
-  Tensor out = nan_output(p);
+  Tensor out = nan_output(op_, p);
   prepared->run(in, out);
 
-  TensorSet other = make_inputs(p, kSeed + 1);
-  for (const TensorSpec& s : input_specs(p))
+  TensorSet other = make_inputs(op_, p, kSeed + 1);
+  for (const TensorSpec& s : input_specs(op_, p))
     if (s.role == TensorRole::weight) std::memcpy(other.at(s.name).raw(), in.at(s.name).raw(), in.at(s.name).bytes());
   if (p.mask == Mask::padding) {  // reversed lengths: the full entry is now the empty one
     auto lengths = other.at("lengths").as<std::int32_t>();
@@ -226,7 +243,7 @@ TEST_P(KernelVsReference, RunReadsNewActivationsOnEveryCall) {
     if (lengths.size() > 1) lengths[lengths.size() - 1] = 0;
   }
   prepared->run(other, out);
-  const CheckResult r = compare_to_reference(out, reference_forward(p, other));
+  const CheckResult r = compare_to_reference(out, reference_forward(op_, p, other));
   EXPECT_LE(r.max_rel_error, kernel_->info().caps.tolerance) << "worst element " << r.worst_index;
 }
 
@@ -235,7 +252,7 @@ TEST_P(KernelVsReference, ThreadCountDoesNotChangeTheResult) {
   if (par != Parallelism::openmp && par != Parallelism::tbb)
     GTEST_SKIP() << kernel_->id() << " is " << to_string(par);
   const Problem& p = problem_;
-  const TensorSet in = inputs_for(p);
+  const TensorSet in = inputs_for(op_, p);
   const Tensor one = run_kernel(*kernel_, p, in, 1);
   const Tensor two = run_kernel(*kernel_, p, in, 2);
   const CheckResult r = compare_to_reference(two, to_f64(one));

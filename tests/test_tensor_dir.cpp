@@ -31,7 +31,7 @@ void expect_identical(const Tensor& a, const Tensor& b) {
 /// The NpyError message load_inputs throws, or a marker if it throws nothing.
 std::string load_error(const Problem& p, const fs::path& dir) {
   try {
-    load_inputs(p, dir, 1);
+    load_inputs(Op::mha, p, dir, 1);
   } catch (const NpyError& e) {
     return e.what();
   }
@@ -70,7 +70,7 @@ TEST(TensorDir, RoundTripIsBitIdentical) {
   for (std::size_t i = 0; i < out.as<float>().size(); ++i) out.as<float>()[i] = float(i) * 0.5f;
   save_tensors(where, inputs, &out);
 
-  const LoadedInputs loaded = load_inputs(kModule, where, /*seed=*/999);
+  const LoadedInputs loaded = load_inputs(Op::mha, kModule, where, /*seed=*/999);
   EXPECT_TRUE(loaded.generated.empty());
   ASSERT_EQ(loaded.tensors.all().size(), inputs.all().size());
   for (const auto& [name, tensor] : inputs.all()) {
@@ -161,7 +161,7 @@ TEST(TensorDir, AbsentWeightsAreGeneratedFromTheSeed) {
     if (spec.role == TensorRole::input) activations.add(spec.name, make_tensor(kModule, spec, 7));
   save_tensors(dir.path(), activations, nullptr);
 
-  const LoadedInputs loaded = load_inputs(kModule, dir.path(), 7);
+  const LoadedInputs loaded = load_inputs(Op::mha, kModule, dir.path(), 7);
   std::vector<std::string> weights;
   for (const TensorSpec& spec : input_specs(kModule))
     if (spec.role == TensorRole::weight) weights.push_back(spec.name);
@@ -178,7 +178,7 @@ TEST(TensorDir, PresentWeightsAreUsedAndOnlyMissingOnesGenerated) {
   TensorSet inputs = make_inputs(kModule, 7);
   save_tensors(dir.path(), inputs, nullptr);
   fs::remove(dir / "w_o.npy");
-  const LoadedInputs loaded = load_inputs(kModule, dir.path(), 12345);
+  const LoadedInputs loaded = load_inputs(Op::mha, kModule, dir.path(), 12345);
   EXPECT_EQ(loaded.generated, std::vector<std::string>{"w_o"});
   expect_identical(loaded.tensors.at("w_q"), inputs.at("w_q"));  // from the file, not the new seed
 }
@@ -199,7 +199,7 @@ TEST(TensorDir, Int64LengthsAreAccepted) {
   TempDir dir;
   save_tensors(dir.path(), make_inputs(kPadding, 1), nullptr);
   write_int64_lengths(dir / "lengths.npy", {0, 5});
-  const LoadedInputs loaded = load_inputs(kPadding, dir.path(), 1);
+  const LoadedInputs loaded = load_inputs(Op::mha, kPadding, dir.path(), 1);
   const auto lengths = loaded.tensors.at("lengths").as<std::int32_t>();
   EXPECT_EQ(lengths[0], 0);
   EXPECT_EQ(lengths[1], 5);

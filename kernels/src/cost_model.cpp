@@ -22,7 +22,26 @@ std::int64_t visible_pairs(const Problem& p, std::int64_t kv_valid) {
 
 std::int64_t visible_pairs(const Problem& p) { return visible_pairs(p, p.seq_kv); }
 
-FlopCount flops(const Problem& p, std::span<const std::int32_t> kv_lengths) {
+namespace {
+
+FlopCount baseline_flops(Op op, const Problem& p) {
+  const double B = double(p.batch), L = double(p.seq_q), E = double(p.model_dim());
+  FlopCount f;
+  if (op == Op::conv1d) {  // every tap counts, also where it reads the zero padding (as torch's profiler does)
+    f.convolution = double(p.layers) * (2 * B * L * double(p.kernel_size) * E * E + B * L * E);
+    return f;
+  }
+  // Per direction and step: G*E outputs of x W_ih^T + b_ih and as many of h W_hh^T + b_hh, E inputs each.
+  const double outputs = double(directions(p)) * B * L * double(gate_count(op)) * E;
+  f.projections = outputs * (2 * E + 1);
+  f.recurrent = outputs * (2 * E + 1);
+  return f;
+}
+
+}  // namespace
+
+FlopCount flops(Op op, const Problem& p, std::span<const std::int32_t> kv_lengths) {
+  if (op != Op::mha) return baseline_flops(op, p);
   const double B = double(p.batch), H = double(p.heads), Hk = double(p.kv_heads);
   const double Lq = double(p.seq_q), Lk = double(p.seq_kv), d = double(p.head_dim), dv = double(p.value_dim);
   const double E = double(p.model_dim());
@@ -58,14 +77,20 @@ FlopCount flops(const Problem& p, std::span<const std::int32_t> kv_lengths) {
   return f;
 }
 
-std::int64_t io_bytes(const Problem& p) {
+std::int64_t io_bytes(Op op, const Problem& p) {
   std::int64_t bytes = 0;
-  for (const TensorSpec& s : input_specs(p)) bytes += element_count(s.shape) * std::int64_t(size_of(s.type));
-  const TensorSpec out = output_spec(p);
+  for (const TensorSpec& s : input_specs(op, p)) bytes += element_count(s.shape) * std::int64_t(size_of(s.type));
+  const TensorSpec out = output_spec(op, p);
   return bytes + element_count(out.shape) * std::int64_t(size_of(out.type));
 }
 
-std::int64_t reference_bytes(const Problem& p) {
+std::int64_t reference_bytes(Op op, const Problem& p) {
+  const std::int64_t activations = p.batch * p.seq_q * p.model_dim();
+  // conv1d: a layer's input and output in double; RNNs: the output plus each direction's h and c.
+  if (op == Op::conv1d) return 2 * activations * std::int64_t(sizeof(double));
+  if (is_recurrent(op))
+    return (directions(p) * activations + 2 * directions(p) * p.batch * p.model_dim() +
+            gate_count(op) * p.model_dim()) * std::int64_t(sizeof(double));
   std::int64_t doubles = element_count(output_spec(p).shape);
   doubles += p.batch * p.seq_q * p.heads * p.value_dim;  // the attention output before any projection
   // Q, K, V in double (projected, or converted from the fp32 inputs).

@@ -35,6 +35,7 @@ Capabilities all_features(Parallelism parallelism, double tolerance) {
 }
 
 Support Kernel::supports(const Problem& p) const {
+  if (std::string refusal = op_refusal(info().op, p); !refusal.empty()) return Support::no(std::move(refusal));
   const Capabilities& c = info().caps;
   auto has = [](const auto& list, auto value) { return std::find(list.begin(), list.end(), value) != list.end(); };
   if (!has(c.masks, p.mask)) return Support::no("mask '" + std::string(to_string(p.mask)) + "' not implemented");

@@ -61,6 +61,17 @@ void Problem::validate() const {
   require_size("seq_kv", seq_kv);
   require_size("head_dim", head_dim);
   require_size("value_dim", value_dim);
+  require_size("kernel_size", kernel_size);
+  require_size("dilation", dilation);
+  if (layers < 1 || layers > kMaxConvLayers)
+    throw ProblemError("layers", "layers must be in [1, " + std::to_string(kMaxConvLayers) + "] (got " +
+                                     std::to_string(layers) + ")");
+  // The widest layer's span dilation * 2^(layers-1) * (kernel_size-1) must stay an exact index.
+  if ((long double)(dilation) * (long double)(std::int64_t{1} << (layers - 1)) * (long double)(kernel_size) >
+      (long double)(kMaxDim))
+    throw ProblemError("dilation", "dilation * 2^(layers-1) * kernel_size must be <= " + std::to_string(kMaxDim) +
+                                       " (got dilation " + std::to_string(dilation) + ", layers " +
+                                       std::to_string(layers) + ", kernel_size " + std::to_string(kernel_size) + ")");
   if (kv_heads > heads || heads % kv_heads != 0)
     throw ProblemError("kv_heads", "kv_heads (" + std::to_string(kv_heads) + ") must divide heads (" +
                                        std::to_string(heads) +
@@ -72,7 +83,9 @@ void Problem::validate() const {
   const wide limit = wide(std::int64_t{1} << 40);
   const wide activations = wide(batch) * wide(std::max(seq_q, seq_kv)) * wide(heads) * wide(std::max(head_dim, value_dim));
   const wide scores = wide(seq_q) * wide(seq_kv);
-  const wide weights = wide(heads) * wide(std::max(head_dim, value_dim)) * wide(heads) * wide(head_dim);
+  // Attention's Q/K/V/O weights; a conv stack's [layers, E, E, k]; an LSTM's [2, 4E, E].
+  const wide weights = wide(heads) * wide(std::max(head_dim, value_dim)) * wide(heads) * wide(head_dim) *
+                       std::max<wide>(wide(layers) * wide(kernel_size), 8);
   if (activations > limit || scores > limit || weights > limit)
     throw ProblemError(activations > limit ? "batch" : scores > limit ? "seq_q" : "heads",
                        "problem too large: one of its tensors would hold more than 2^40 elements; "

@@ -30,6 +30,10 @@ std::string Problem::str() const {
   if (mask != Mask::none) word(to_string(mask));
   if (score != Score::scaled_dot) word(to_string(score));
   if (projections) word("proj");
+  if (kernel_size != 3) token("ks", kernel_size);
+  if (dilation != 1) token("dil", dilation);
+  if (layers != 1) token("ly", layers);
+  if (bidirectional) word("bidir");
   return s;  // fp32 is the only dtype and the default: omitted
 }
 
@@ -37,7 +41,8 @@ namespace {
 
 constexpr const char* kGrammar =
     "expected tokens joined by '_': b<batch> h<heads> [hk<kv_heads>] sq<seq_q> [skv<seq_kv>] d<head_dim> "
-    "[dv<value_dim>] [causal|padding] [additive|multiplicative] [proj], e.g. b2_h16_sq512_skv512_d64_causal";
+    "[dv<value_dim>] [causal|padding] [additive|multiplicative] [proj] [ks<kernel_size>] [dil<dilation>] "
+    "[ly<layers>] [bidir], e.g. b2_h16_sq512_skv512_d64_causal or b1_h8_sq2048_d64_ks5_dil2_ly4";
 
 [[noreturn]] void bad(std::string_view text, const std::string& why) {
   throw ProblemError("problem", "bad problem string '" + std::string(text) + "': " + why + "; " + kGrammar);
@@ -64,8 +69,8 @@ Problem parse_problem(std::string_view text) {
   if (text.empty()) bad(text, "it is empty");
   // Longest prefixes first so that "skv" is not read as "s"+"kv", "dv" not as "d"+"v", "hk" not as "h".
   static const std::vector<std::pair<std::string_view, const char*>> kSized{
-      {"skv", "seq_kv"}, {"sq", "seq_q"}, {"hk", "kv_heads"}, {"dv", "value_dim"},
-      {"b", "batch"},    {"h", "heads"},  {"d", "head_dim"}};
+      {"skv", "seq_kv"}, {"dil", "dilation"}, {"sq", "seq_q"}, {"hk", "kv_heads"}, {"dv", "value_dim"},
+      {"ks", "kernel_size"}, {"ly", "layers"}, {"b", "batch"}, {"h", "heads"}, {"d", "head_dim"}};
   Problem p;
   std::set<std::string> seen;
   auto once = [&](const std::string& key, std::string_view token) {
@@ -86,6 +91,11 @@ Problem parse_problem(std::string_view text) {
     if (token == "proj") {
       once("projections", token);
       p.projections = true;
+      continue;
+    }
+    if (token == "bidir") {
+      once("bidirectional", token);
+      p.bidirectional = true;
       continue;
     }
     if (token == "fp32") {
@@ -109,6 +119,9 @@ Problem parse_problem(std::string_view text) {
       else if (f == "seq_q") p.seq_q = value;
       else if (f == "seq_kv") p.seq_kv = value;
       else if (f == "head_dim") p.head_dim = value;
+      else if (f == "kernel_size") p.kernel_size = value;
+      else if (f == "dilation") p.dilation = value;
+      else if (f == "layers") p.layers = value;
       else p.value_dim = value;
       matched = true;
       break;

@@ -14,9 +14,11 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "attnbench/workload.hpp"
+#include "baseline_reference.hpp"
 
 namespace attnbench {
 namespace {
@@ -42,9 +44,7 @@ std::vector<double> to_double(const Tensor& t) {
   return {f.begin(), f.end()};
 }
 
-}  // namespace
-
-Tensor reference_forward(const Problem& p, const TensorSet& in) {
+Tensor attention_forward(const Problem& p, const TensorSet& in) {
   p.validate();
   const std::int64_t B = p.batch, Lq = p.seq_q, Lk = p.seq_kv, H = p.heads, Hk = p.kv_heads;
   const std::int64_t d = p.head_dim, dv = p.value_dim, E = p.model_dim(), group = p.group_size();
@@ -141,6 +141,19 @@ Tensor reference_forward(const Problem& p, const TensorSet& in) {
   const std::vector<double> projected = linear(attn.data(), B * Lq, H * dv, in.at("w_o"), in.at("b_o"));
   std::copy(projected.begin(), projected.end(), result.begin());
   return out;
+}
+
+}  // namespace
+
+Tensor reference_forward(Op op, const Problem& p, const TensorSet& in) {
+  switch (op) {
+    case Op::mha: return attention_forward(p, in);
+    case Op::conv1d: return conv1d_reference(p, in);
+    case Op::lstm:
+    case Op::gru:
+    case Op::elman: return rnn_reference(op, p, in);
+  }
+  throw std::logic_error("reference_forward: unknown operator");
 }
 
 }  // namespace attnbench

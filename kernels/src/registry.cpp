@@ -17,6 +17,13 @@ const Kernel& mha_blocked_omp();
 const Kernel& mha_blocked_tbb();
 const Kernel& mha_onednn_serial();
 const Kernel& mha_onednn_omp();
+const Kernel& cnn_conv1d_serial();
+const Kernel& cnn_conv1d_omp();
+const Kernel& rnn_lstm_serial();
+const Kernel& rnn_lstm_omp();
+const Kernel& rnn_gru_serial();
+const Kernel& rnn_gru_omp();
+const Kernel& rnn_elman_serial();
 const Kernel& mha_tp_mpi();
 const Kernel& mha_ring_mpi();
 const Kernel& mha_ulysses_mpi();
@@ -33,6 +40,13 @@ std::vector<const Kernel*> make_registry() {
       &kernels::mha_blocked_tbb(),
       &kernels::mha_onednn_serial(),
       &kernels::mha_onednn_omp(),
+      &kernels::cnn_conv1d_serial(),
+      &kernels::cnn_conv1d_omp(),
+      &kernels::rnn_lstm_serial(),
+      &kernels::rnn_lstm_omp(),
+      &kernels::rnn_gru_serial(),
+      &kernels::rnn_gru_omp(),
+      &kernels::rnn_elman_serial(),
       &kernels::mha_tp_mpi(),
       &kernels::mha_ring_mpi(),
       &kernels::mha_ulysses_mpi(),

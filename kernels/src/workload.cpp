@@ -8,7 +8,28 @@
 
 namespace attnbench {
 
-std::vector<TensorSpec> input_specs(const Problem& p) {
+namespace {
+
+std::vector<TensorSpec> baseline_specs(Op op, const Problem& p) {
+  const std::int64_t B = p.batch, L = p.seq_q, E = p.model_dim();
+  const auto in = TensorRole::input, w = TensorRole::weight;
+  const auto f32 = DataType::f32;
+  if (op == Op::conv1d)
+    return {{"x", {B, L, E}, f32, in},
+            {"w_conv", {p.layers, E, E, p.kernel_size}, f32, w},
+            {"b_conv", {p.layers, E}, f32, w}};
+  const std::int64_t dirs = directions(p), G = gate_count(op);
+  std::vector<TensorSpec> specs{{"x", {B, L, E}, f32, in},         {"h0", {dirs, B, E}, f32, in},
+                                {"w_ih", {dirs, G * E, E}, f32, w}, {"w_hh", {dirs, G * E, E}, f32, w},
+                                {"b_ih", {dirs, G * E}, f32, w},    {"b_hh", {dirs, G * E}, f32, w}};
+  if (op == Op::lstm) specs.insert(specs.begin() + 2, {"c0", {dirs, B, E}, f32, in});
+  return specs;
+}
+
+}  // namespace
+
+std::vector<TensorSpec> input_specs(Op op, const Problem& p) {
+  if (op != Op::mha) return baseline_specs(op, p);
   const std::int64_t B = p.batch, Lq = p.seq_q, Lk = p.seq_kv, H = p.heads, Hk = p.kv_heads;
   const std::int64_t d = p.head_dim, dv = p.value_dim, E = p.model_dim();
   const auto in = TensorRole::input, w = TensorRole::weight;
@@ -40,7 +61,10 @@ std::vector<TensorSpec> input_specs(const Problem& p) {
   return specs;
 }
 
-TensorSpec output_spec(const Problem& p) {
+TensorSpec output_spec(Op op, const Problem& p) {
+  if (op == Op::conv1d) return {"out", {p.batch, p.seq_q, p.model_dim()}, DataType::f32, TensorRole::output};
+  if (is_recurrent(op))
+    return {"out", {p.batch, p.seq_q, directions(p) * p.model_dim()}, DataType::f32, TensorRole::output};
   if (p.projections) return {"out", {p.batch, p.seq_q, p.model_dim()}, DataType::f32, TensorRole::output};
   return {"out", {p.batch, p.seq_q, p.heads, p.value_dim}, DataType::f32, TensorRole::output};
 }
@@ -67,20 +91,21 @@ Tensor make_tensor(const Problem& p, const TensorSpec& spec, std::uint64_t seed)
   if (spec.role == TensorRole::weight) {
     if (spec.name.rfind("b_", 0) == 0) scale = 0.1;                          // biases
     else if (spec.name == "v_score") scale = 2.0 / std::sqrt(double(spec.shape.back()));
+    else if (spec.name == "w_conv") scale = 1.0 / std::sqrt(double(spec.shape[2] * spec.shape[3]));  // E*k inputs
     else scale = 1.0 / std::sqrt(double(spec.shape.back()));                 // N(0, 1/fan_in)
   }
   for (auto& x : t.as<float>()) x = float(scale * rng.normal());
   return t;
 }
 
-TensorSet make_inputs(const Problem& p, std::uint64_t seed) {
+TensorSet make_inputs(Op op, const Problem& p, std::uint64_t seed) {
   TensorSet set;
-  for (const TensorSpec& spec : input_specs(p)) set.add(spec.name, make_tensor(p, spec, seed));
+  for (const TensorSpec& spec : input_specs(op, p)) set.add(spec.name, make_tensor(p, spec, seed));
   return set;
 }
 
-void validate_inputs(const Problem& p, const TensorSet& tensors) {
-  for (const TensorSpec& spec : input_specs(p)) {
+void validate_inputs(Op op, const Problem& p, const TensorSet& tensors) {
+  for (const TensorSpec& spec : input_specs(op, p)) {
     if (!tensors.has(spec.name))
       throw std::invalid_argument("missing tensor '" + spec.name + "' (" + to_string(spec.type) + " " +
                                   shape_str(spec.shape) + ") required by " + p.str());
@@ -99,7 +124,7 @@ void validate_inputs(const Problem& p, const TensorSet& tensors) {
                                       "; inputs must be finite");
     }
   }
-  if (p.mask == Mask::padding) {
+  if (op == Op::mha && p.mask == Mask::padding) {
     const auto lengths = tensors.at("lengths").as<std::int32_t>();
     for (std::size_t b = 0; b < lengths.size(); ++b)
       if (lengths[b] < 0 || lengths[b] > p.seq_kv)
@@ -113,8 +138,8 @@ std::span<const std::int32_t> kv_lengths_of(const Problem& p, const TensorSet& t
   return tensors.at("lengths").as<std::int32_t>();
 }
 
-Tensor make_output(const Problem& p) {
-  const TensorSpec s = output_spec(p);
+Tensor make_output(Op op, const Problem& p) {
+  const TensorSpec s = output_spec(op, p);
   return Tensor(s.type, s.shape);
 }
 

@@ -288,6 +288,23 @@ class BlockedAttention final : public PreparedKernel {
     }
   }
 
+  /// Requests the query rows [rho0, rho1) of `unit` (or, `output`, their output rows) into L2 ahead of
+  /// use. One head's rows are H*d floats apart ([B, L, H, d]: 4 KB at H = 16, d = 64), a stride the
+  /// hardware prefetchers do not follow: without this every line of a tile's queries and outputs is a
+  /// demand miss (measured: 3% of the time at b1_h16_sq1024_d64, one thread).
+  void prefetch_rows(const Inputs& io, std::int64_t unit, std::int64_t rho0, std::int64_t rho1, bool output) const {
+    const std::int64_t b = batch_of(unit), d = plan_.d, dv = plan_.dv;
+    for (std::int64_t rho = rho0; rho < rho1; ++rho) {
+      if (output) {
+        const float* row = output_row(io, unit, rho);
+        for (std::int64_t c = 0; c < dv; c += 16) __builtin_prefetch(row + c, 1, 2);
+      } else {
+        const float* row = io.q + ((b * p_.seq_q + rho % p_.seq_q) * p_.heads + head_of(unit, rho)) * d;
+        for (std::int64_t c = 0; c < d; c += 16) __builtin_prefetch(row + c, 0, 2);
+      }
+    }
+  }
+
   /// Query rows [rho0, rho0 + rows) of `unit`, ready for the score micro-kernel, into dst [rows][ld]:
   ///   scaled_dot      q * log2(e)/sqrt(d)
   ///   multiplicative  (q W_h) * log2(e)/sqrt(d)          one GEMM per head segment
@@ -370,6 +387,11 @@ class BlockedAttention final : public PreparedKernel {
     }
     for (std::int64_t t = t0; t < t1; ++t) {
       const std::int64_t j0 = t * kBc, n = std::min(kBc, Lk - j0);
+      // The next tile's keys and values (rows Hk*d floats apart, like the queries: see prefetch_rows).
+      for (std::int64_t j = j0 + kBc; j < std::min(Lk, j0 + 2 * kBc); ++j) {
+        for (std::int64_t c = 0; c < plan_.d; c += 16) __builtin_prefetch(k_src + j * k_stride + c, 0, 2);
+        for (std::int64_t c = 0; c < plan_.dv; c += 16) __builtin_prefetch(v_src + j * v_stride + c, 0, 2);
+      }
       float* k_dst = packed_k_[std::size_t(slot)].data() + t * kBc * dk;
       if (ka)
         mk_.pack_k(ka + (t - t0) * kBc * dk, dk, n, dk, k_dst);
@@ -394,6 +416,11 @@ class BlockedAttention final : public PreparedKernel {
       min_limit = std::min(min_limit, s.limit[r]);
     }
     prepare_queries(io, unit, rho0, rows, s.q, plan_.dq);
+    if (tile + 1 < plan_.tiles_per_unit) {  // most often this thread's next item
+      const auto [next0, next1] = plan_.tile_rows(tile + 1);
+      prefetch_rows(io, unit, next0, next1, false);
+    }
+    if (plan_.chunks == 1) prefetch_rows(io, unit, rho0, rho1, true);  // written by finish_rows
     std::fill(s.m, s.m + rows, kNegInf);
     std::fill(s.l, s.l + rows, 0.0f);
     std::fill(s.o, s.o + rows * dvp, 0.0f);

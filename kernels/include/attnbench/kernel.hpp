@@ -11,6 +11,7 @@
 
 #include <mpi.h>
 
+#include "attnbench/op.hpp"
 #include "attnbench/problem.hpp"
 #include "attnbench/tensor.hpp"
 
@@ -40,6 +41,7 @@ struct KernelInfo {
   Family family = Family::attention;
   std::string description;  ///< one line, for `attnbench list`
   Capabilities caps;
+  Op op = Op::mha;          ///< what it computes: selects the workload, reference and cost (op.hpp)
 };
 
 /// `supports()`'s answer: ok, or the reason it is not.
@@ -81,8 +83,8 @@ class Kernel {
   virtual const KernelInfo& info() const = 0;
   const std::string& id() const { return info().id; }
 
-  /// Can this kernel run `p`? The default checks the declared capabilities and names the first
-  /// missing one; kernels with further limits override and call it first. `p` must be valid.
+  /// Can this kernel run `p`? The default checks that `p` means something for the operator
+  /// (op_refusal), then the declared capabilities, and names the first missing one; kernels with further limits override and call it first. `p` must be valid.
   virtual Support supports(const Problem& p) const;
   /// supports() under `ctx`: mpi kernels add the limits of their split across ctx.comm's ranks
   /// (e.g. more ranks than heads).

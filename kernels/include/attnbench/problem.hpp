@@ -50,6 +50,11 @@ struct Problem {
   Mask mask = Mask::none;
   Score score = Score::scaled_dot;
   bool projections = false;    ///< full module (Q/K/V/O linear layers) rather than the core alone
+  // Fields of the CNN/RNN baselines (op.hpp); attention kernels refuse any non-default value.
+  std::int64_t kernel_size = 3;  ///< conv1d taps k ("same" output length; even k padded as torch's 'same')
+  std::int64_t dilation = 1;     ///< conv1d dilation of the first layer; layer l uses dilation * 2^l
+  std::int64_t layers = 1;       ///< conv1d stack depth (ReLU between layers)
+  bool bidirectional = false;    ///< RNN: a backward direction too, its outputs concatenated
   DType dtype = DType::fp32;
 
   /// `heads * head_dim`: the width of the module's input and output (E in torch's terms).
@@ -58,6 +63,8 @@ struct Problem {
   std::int64_t group_size() const { return heads / kv_heads; }
   bool is_decode() const { return seq_q == 1 && seq_kv > 1; }
   bool is_cross() const { return seq_q != seq_kv; }
+  /// Whether a baseline-only field (kernel_size, dilation, layers, bidirectional) differs from its default.
+  bool has_baseline_fields() const { return kernel_size != 3 || dilation != 1 || layers != 1 || bidirectional; }
 
   /// Throw ProblemError for the first broken rule; the message names the field and the rule.
   void validate() const;
@@ -71,13 +78,17 @@ struct Problem {
 /// Parse the string form. Grammar: tokens joined by `_`, each a prefix and a value:
 ///   `b<batch>` `h<heads>` [`hk<kv_heads>`] `sq<seq_q>` [`skv<seq_kv>`] `d<head_dim>` [`dv<value_dim>`]
 ///   [`causal`|`padding`] [`additive`|`multiplicative`] [`proj`] [`fp32`]
+///   [`ks<kernel_size>`] [`dil<dilation>`] [`ly<layers>`] [`bidir`]   (CNN/RNN baselines)
 /// Omitted optional tokens take their defaults (kv_heads = heads, seq_kv = seq_q, value_dim = head_dim,
-/// mask none, score scaled_dot, no projections, fp32). The result is validated.
+/// mask none, score scaled_dot, no projections, fp32, kernel_size 3, dilation 1, layers 1,
+/// unidirectional). The result is validated.
 /// Throws ProblemError naming the bad token.
 Problem parse_problem(std::string_view text);
 
 /// Largest size accepted for any one dimension; far beyond any real case, it keeps index
 /// arithmetic (products of up to four sizes) from overflowing 64 bits.
 inline constexpr std::int64_t kMaxDim = std::int64_t{1} << 24;
+/// Deepest conv stack accepted (its last layer's dilation is dilation * 2^(layers-1)).
+inline constexpr std::int64_t kMaxConvLayers = 24;
 
 }  // namespace attnbench
