@@ -42,6 +42,7 @@ struct Settings {
   std::uint64_t seed = 42;
   std::optional<std::vector<std::int32_t>> kv_lengths;
   std::optional<fs::path> out, inputs, save_output;
+  RunMachine machine;  ///< --machine: the roofline of rate.pct_peak
 };
 
 po::options_description run_options() {
@@ -58,6 +59,8 @@ po::options_description run_options() {
                                            "directory (missing weights are generated from --seed)")
       ("save-output", po::value<std::string>(), "write the inputs used and out.npy to this directory")
       ("seed", po::value<std::string>()->default_value("42"), "seed of the random inputs")
+      ("machine", po::value<std::string>(), "machine profile from 'attnbench calibrate' for rate.pct_peak (default: "
+                                            "$ATTNBENCH_MACHINE_PROFILE or results/machine-profile.json, if present)")
       ("kv-lengths", po::value<std::string>(), "padding mask: valid keys per batch entry, comma-separated "
                                                "(default: random in [1, seq-kv] from --seed)");
   po::options_description m("Measurement");
@@ -127,6 +130,7 @@ Settings settings_from(const po::variables_map& vm) {
                      vm["min-time"].as<std::string>() + " s)");
   validate(s.measure);  // anything else it rejects is a bug in the lines above, not bad input
   if (vm.count("out")) s.out = vm["out"].as<std::string>();
+  s.machine = machine_for_run(vm.count("machine") ? &vm["machine"].as<std::string>() : nullptr);
   if (vm.count("inputs")) s.inputs = vm["inputs"].as<std::string>();
   if (vm.count("save-output")) s.save_output = vm["save-output"].as<std::string>();
   if ((s.inputs || s.save_output) && s.problems.size() != 1)
@@ -261,6 +265,7 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
               << prov.value("cpu", "unknown CPU") << ", " << prov.value("cores", 0) << " logical CPUs, "
               << s.context.threads << " threads" << (mpi.size() > 1 ? ", " + std::to_string(mpi.size()) + " ranks" : "")
               << (s.out ? "; results -> " + s.out->string() : "") << "\n\n";
+    if (!s.machine.note.empty()) std::cerr << s.machine.note << "\n";
     table.print_header();
   }
 
@@ -292,6 +297,8 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
       c.work = flops(op, p, made == inputs_by_op.end() ? std::span<const std::int32_t>{} : kv_lengths_of(p, made->second));
       c.seed = s.inputs ? 0 : s.seed;
       c.inputs = s.inputs ? s.inputs->string() : "random";
+      const Rates achieved = rates_for(c);  // zeros when nothing was timed: then no roofline
+      if (s.machine.peak) c.roofline = roofline(*s.machine.peak, c.threads, c.ranks, achieved.gflops, achieved.gbytes_per_s);
       any_failed |= c.status == CaseStatus::failed;
       if (k->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
       if (!mpi.is_root()) continue;

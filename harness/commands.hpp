@@ -10,5 +10,7 @@ class MpiSession;
 
 int cmd_list(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi);
+int cmd_calibrate(const std::vector<std::string>& args, const MpiSession& mpi);
+int cmd_project(const std::vector<std::string>& args);
 
 }  // namespace attnbench

@@ -20,6 +20,8 @@ constexpr const char* kUsage = R"(usage: attnbench <command> [options]
 commands:
   list      the registered kernels and what each supports          attnbench list [--json]
   run       measure kernels on problems, side by side               attnbench run --kernel all --problem b1_h8_sq512_d64 --check
+  calibrate measure this machine's peaks (and, under mpirun, network) attnbench calibrate --out results/machine-profile.json
+  project   predict distributed attention at 1..1024 ranks           attnbench project --problem b1_h16_sq4096_d64 --network 100GbE
 
 'attnbench <command> --help' describes a command's options.
 Exit status: 0 success, 1 a correctness check failed, 2 bad input.
@@ -44,10 +46,12 @@ int dispatch(const std::vector<std::string>& words, const attnbench::MpiSession&
   }
   if (command == "list") return cmd_list(args);
   if (command == "run") return cmd_run(args, mpi);
-  for (const char* planned : {"sweep", "profile", "calibrate", "report", "compare"})
+  if (command == "calibrate") return cmd_calibrate(args, mpi);
+  if (command == "project") return cmd_project(args);
+  for (const char* planned : {"sweep", "profile", "report", "compare"})
     if (command == planned)
-      throw UsageError("'" + command + "' is planned but not in this version yet; available: list, run");
-  const std::string suggestion = did_you_mean(command, {"list", "run"});
+      throw UsageError("'" + command + "' is planned but not in this version yet; available: list, run, calibrate, project");
+  const std::string suggestion = did_you_mean(command, {"list", "run", "calibrate", "project"});
   throw UsageError("unknown command '" + command + "'" + (suggestion.empty() ? "" : "; " + suggestion) +
                    " (see 'attnbench --help')");
 }

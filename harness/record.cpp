@@ -51,9 +51,11 @@ nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenanc
   r["setup_s"] = c.setup_seconds;
   if (c.time) {
     const Rates rate = rates_for(c);
-    // pct_peak needs the machine's measured peak (`attnbench calibrate`); null until one is known.
+    // pct_peak needs the machine's measured peak (`attnbench calibrate`, `run --machine`): null without it.
     r["rate"] = {{"gflops", rate.gflops}, {"gbytes_per_s", rate.gbytes_per_s},
-                 {"tokens_per_s", rate.tokens_per_s}, {"pct_peak", nullptr}};
+                 {"tokens_per_s", rate.tokens_per_s},
+                 {"pct_peak", c.roofline ? nlohmann::json(c.roofline->pct_peak) : nlohmann::json(nullptr)}};
+    if (c.roofline) r["roofline"] = to_json(*c.roofline);
   } else {
     r["rate"] = nullptr;
   }

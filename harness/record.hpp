@@ -9,6 +9,7 @@
 #include "attnbench/check.hpp"
 #include "attnbench/cost_model.hpp"
 #include "attnbench/kernel.hpp"
+#include "roofline.hpp"
 #include "stats.hpp"
 
 namespace attnbench {
@@ -33,6 +34,7 @@ struct CaseOutcome {
   std::uint64_t seed = 0;              ///< input generator seed (or 0 with --inputs)
   std::string inputs;                  ///< "random" or the --inputs directory
   FlopCount work;                      ///< useful flops of this case (padding: from its actual lengths)
+  std::optional<Roofline> roofline;    ///< against the machine profile (run --machine); absent without one
 };
 
 /// The record, with `provenance` (see provenance.hpp) embedded.
