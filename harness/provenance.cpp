@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -21,6 +22,7 @@
 #include <oneapi/tbb/version.h>
 
 #include "build_info.hpp"
+#include "rank_hosts.hpp"
 
 namespace attnbench {
 namespace {
@@ -181,7 +183,14 @@ nlohmann::json provenance(int threads, int ranks) {
   p["cpu_flags"] = {{"avx2", has_cpu_flag(cpu, "avx2")},
                     {"fma", has_cpu_flag(cpu, "fma")},
                     {"avx512f", has_cpu_flag(cpu, "avx512f")}};
-  p["host"] = host_name();
+  const std::string host = host_name();
+  p["host"] = host;
+  // Which machines the ranks ran on (collective under MPI: every rank calls provenance()).
+  const RankHosts where = gather_rank_hosts(ascii_safe(node_name(host)));
+  p["hosts"] = where.hosts;
+  p["nodes"] = where.hosts.size();
+  p["rank_hosts"] = where.rank_host;
+  if (const char* job = std::getenv("SLURM_JOB_ID")) p["slurm_job_id"] = ascii_safe(job);
   p["os"] = os_name();
   p["threads"] = threads;
   p["ranks"] = ranks;

@@ -22,6 +22,10 @@ PACKAGES=(
   nlohmann-json3-dev            # results files (JSON Lines)
   libopenblas-dev               # BLAS for Q/K/V/O projections
   libdnnl-dev                   # oneDNN: the vendor-library attention kernels (mha.onednn.*)
+  # Cluster scripts and their tests (tests/cluster): a local Slurm, separate "hosts" in network namespaces.
+  slurm-wlm munge               # sbatch/srun job scripts; slurmctld + slurmd + munged for the local cluster
+  iproute2 procps util-linux    # ip netns/veth, sysctl, unshare (netns-hosts.sh)
+  python3                       # summaries of run directories and the cluster tests' record checks
 )
 PYTHON_PACKAGES=(
   python3-torch                 # scripts/pytorch_reference.py: framework baseline and cross-validation

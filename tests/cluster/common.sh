@@ -1,0 +1,45 @@
+# Shared by the cluster tests (tests/cluster/test_*.sh): skipping, the kernels under test, failing
+# with the evidence. Each test is `bash test_X.sh ATTNBENCH` and exits 0 passed, 1 failed, 77 skipped.
+SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TEST_NAME=$(basename "$0" .sh)
+
+# Skips (ctest SKIP_RETURN_CODE 77) with the reason; where CI has installed everything it sets
+# ATTNBENCH_REQUIRE_CLUSTER_TESTS=1 and a skip becomes a failure, so these tests cannot silently vanish.
+skip() {
+  if [ "${ATTNBENCH_REQUIRE_CLUSTER_TESTS:-0}" = 1 ]; then
+    echo "$TEST_NAME: FAILED: cannot run ($*) but ATTNBENCH_REQUIRE_CLUSTER_TESTS=1" >&2
+    exit 1
+  fi
+  echo "$TEST_NAME: SKIPPED: $*"
+  exit 77
+}
+
+fail() { echo "$TEST_NAME: FAILED: $*" >&2; exit 1; }
+
+require_root_and_tools() {
+  [ "$(id -u)" -eq 0 ] || skip "needs root (it starts daemons / creates network namespaces)"
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || skip "'$tool' not found (scripts/install-deps.sh installs it)"
+  done
+}
+
+# Open MPI refuses to run as root without these.
+allow_mpi_as_root() {
+  [ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+}
+
+# The kernels the tests sweep: the fastest single-node kernel under every rank, and every MPI kernel
+# registered (comma-separated).
+test_kernels() {
+  local attnbench=$1
+  "$attnbench" list --json | sed -n 's/^ *"id": "\(.*\)",\{0,1\}$/\1/p' |
+    awk '$0 == "mha.blocked.omp" || /\.mpi$/' | paste -sd, -
+}
+
+# Sizes that are no multiple of any tile, grouped-query and causal, small enough for seconds.
+TEST_PROBLEMS=b1_h4_sq67_d24,b2_h4_hk2_sq45_d24_causal
+
+# The test's one argument, the attnbench program, as an absolute path (as the job scripts record it).
+[ $# -ge 1 ] && [ -x "$1" ] || { echo "usage: bash $0 ATTNBENCH (the built program)" >&2; exit 2; }
+ATTNBENCH=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")

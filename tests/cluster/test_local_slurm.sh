@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A real Slurm cluster on this machine (its own munged, slurmctld, slurmd nodes n1 and n2), the sweep
+# job script submitted with sbatch across both nodes (srun --mpi=pmix, one rank per node), and its
+# records checked: every case from ranks on n1 and n2, correct, tagged with the job. The cluster is
+# torn down whatever happens (trap, and a reaper should this script be killed).
+#   bash test_local_slurm.sh ATTNBENCH
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+require_root_and_tools slurmctld slurmd sbatch scontrol munge runuser ss flock python3
+[ -x /usr/sbin/munged ] || skip "/usr/sbin/munged not found (scripts/install-deps.sh installs munge)"
+
+work=$(mktemp -d /tmp/attnbench-test-slurm.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  local status=$?
+  "$SOURCE_DIR/scripts/cluster/local-slurm.sh" down "$work/cluster" > /dev/null 2>&1 || status=1
+  if [ "$status" -ne 0 ]; then
+    for f in "$work/job.out" "$work/run/summary.txt" "$work"/run/steps/*.err "$work"/cluster/log/*.log; do
+      [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
+    done
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$SOURCE_DIR/scripts/cluster/local-slurm.sh" up "$work/cluster" --owner $$
+source "$work/cluster/env"
+kernels=$(test_kernels "$ATTNBENCH")
+IFS=, read -r -a kernel_list <<< "$kernels"
+IFS=, read -r -a problem_list <<< "$TEST_PROBLEMS"
+
+job=$(cd "$work" && sbatch --parsable -N 2 --ntasks-per-node=1 --cpus-per-task=2 --time=5 --output="$work/job.out" \
+        "$SOURCE_DIR/scripts/slurm/attnbench-sweep.sbatch" --kernels "$kernels" --problems "$TEST_PROBLEMS" \
+        --run-dir "$work/run" --attnbench "$ATTNBENCH" -- --check --min-time 0)
+echo "$TEST_NAME: job $job: $kernels on $TEST_PROBLEMS"
+
+# Wait for the job, at most 45 s.
+deadline=$((SECONDS + 45)) state=""
+while [ "$SECONDS" -lt "$deadline" ]; do
+  state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+  case "$state" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.5 ;; *) break ;; esac
+done
+exit_code=$(scontrol show job "$job" | sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p')
+[ "$state" = COMPLETED ] && [ "$exit_code" = 0:0 ] ||
+  fail "job $job ended $state (exit $exit_code) after $SECONDS s; expected COMPLETED with exit 0"
+
+python3 "$SOURCE_DIR/tests/cluster/check_records.py" "$work/run/results.jsonl" \
+  --records $(( ${#kernel_list[@]} * ${#problem_list[@]} )) --ranks 2 --hosts n1,n2 --kernels "$kernels" \
+  --slurm-job "$job"
+
+# The run directory documents the run: the exact commands, the environment, each step, the summary.
+grep -q -- "srun --mpi=pmix --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=2 --cpu-bind=verbose,cores" \
+  "$work/run/command.txt" || fail "command.txt lacks the srun line"
+grep -qx "SLURM_JOB_ID=$job" "$work/run/environment.txt" || fail "environment.txt lacks SLURM_JOB_ID=$job"
+[ "$(tail -n +2 "$work/run/steps.tsv" | awk -F'\t' '$6 == 0' | wc -l)" -eq "${#problem_list[@]}" ] ||
+  fail "steps.tsv does not show ${#problem_list[@]} steps exiting 0"
+grep -q "cpu-bind" "$work"/run/steps/001-*.err || fail "the step's .err lacks srun's binding report"
+grep -q "^Hosts: n1, n2" "$work/run/summary.txt" || fail "summary.txt does not name hosts n1, n2"
+echo "$TEST_NAME: passed in $SECONDS s"
