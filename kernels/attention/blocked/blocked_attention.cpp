@@ -305,6 +305,16 @@ class BlockedAttention final : public PreparedKernel {
     }
   }
 
+  /// Requests keys and values [j0, j1) of one kv head (rows Hk*d floats apart, like the queries: see
+  /// prefetch_rows) into L2, a tile ahead of their packing.
+  void prefetch_kv(const float* k, std::int64_t k_stride, const float* v, std::int64_t v_stride, std::int64_t j0,
+                   std::int64_t j1) const {
+    for (std::int64_t j = j0; j < j1; ++j) {
+      for (std::int64_t c = 0; c < plan_.d; c += 16) __builtin_prefetch(k + j * k_stride + c, 0, 2);
+      for (std::int64_t c = 0; c < plan_.dv; c += 16) __builtin_prefetch(v + j * v_stride + c, 0, 2);
+    }
+  }
+
   /// Query rows [rho0, rho0 + rows) of `unit`, ready for the score micro-kernel, into dst [rows][ld]:
   ///   scaled_dot      q * log2(e)/sqrt(d)
   ///   multiplicative  (q W_h) * log2(e)/sqrt(d)          one GEMM per head segment
@@ -387,11 +397,7 @@ class BlockedAttention final : public PreparedKernel {
     }
     for (std::int64_t t = t0; t < t1; ++t) {
       const std::int64_t j0 = t * kBc, n = std::min(kBc, Lk - j0);
-      // The next tile's keys and values (rows Hk*d floats apart, like the queries: see prefetch_rows).
-      for (std::int64_t j = j0 + kBc; j < std::min(Lk, j0 + 2 * kBc); ++j) {
-        for (std::int64_t c = 0; c < plan_.d; c += 16) __builtin_prefetch(k_src + j * k_stride + c, 0, 2);
-        for (std::int64_t c = 0; c < plan_.dv; c += 16) __builtin_prefetch(v_src + j * v_stride + c, 0, 2);
-      }
+      prefetch_kv(k_src, k_stride, v_src, v_stride, j0 + kBc, std::min(Lk, j0 + 2 * kBc));
       float* k_dst = packed_k_[std::size_t(slot)].data() + t * kBc * dk;
       if (ka)
         mk_.pack_k(ka + (t - t0) * kBc * dk, dk, n, dk, k_dst);
@@ -544,6 +550,9 @@ class BlockedAttention final : public PreparedKernel {
     const std::int64_t key_end = std::min({Lk, key_begin + plan_.chunk_keys, max_limit});
     for (std::int64_t j0 = key_begin; j0 < key_end; j0 += kBc) {
       const std::int64_t n = std::min(kBc, Lk - j0);
+      // K and V come from memory exactly once here, each key's row in a different page: the next tile
+      // is requested a tile ahead (measured: 133 -> 110 ms CPU time at b1_h16_sq64_skv16384_d128).
+      prefetch_kv(k_src, k_stride, v_src, v_stride, j0 + kBc, std::min(key_end, j0 + 2 * kBc));
       mk_.pack_k(k_src + j0 * k_stride, k_stride, n, plan_.dk, s.k_tile);
       mk_.pack_v(v_src + j0 * v_stride, v_stride, n, plan_.dv, dvp, s.v_tile);
       for (std::int64_t r0 = 0; r0 < rows; r0 += br) {
