@@ -37,11 +37,17 @@ class BadInput(Exception):
 # --------------------------------------------------------------------------------------------------
 
 GRAMMAR = ("expected tokens joined by '_': b<batch> h<heads> [hk<kv_heads>] sq<seq_q> [skv<seq_kv>] "
-           "d<head_dim> [dv<value_dim>] [causal|padding] [additive|multiplicative] [proj]")
+           "d<head_dim> [dv<value_dim>] [causal|padding] [additive|multiplicative] [proj] "
+           "[ks<kernel_size>] [dil<dilation>] [ly<layers>] [bidir]")
 
 # Longest prefixes first, so that "skv" is not read as "s" + "kv", "dv" not as "d" + "v", "hk" not "h".
-SIZED = [("skv", "seq_kv"), ("sq", "seq_q"), ("hk", "kv_heads"), ("dv", "value_dim"),
-         ("b", "batch"), ("h", "heads"), ("d", "head_dim")]
+SIZED = [("skv", "seq_kv"), ("dil", "dilation"), ("sq", "seq_q"), ("hk", "kv_heads"), ("dv", "value_dim"),
+         ("ks", "kernel_size"), ("ly", "layers"), ("b", "batch"), ("h", "heads"), ("d", "head_dim")]
+MAX_CONV_LAYERS = 24  # attnbench's kMaxConvLayers
+
+# The operators (kernels/include/attnbench/op.hpp) and the gate blocks of the recurrent ones.
+OPS = ("mha", "conv1d", "lstm", "gru", "elman")
+GATES = {"lstm": 4, "gru": 3, "elman": 1}
 
 
 class Problem:
@@ -53,6 +59,15 @@ class Problem:
         self.score = "scaled_dot"
         self.projections = False
         self.dtype = "fp32"
+        # The CNN/RNN baselines' fields (docs/SEMANTICS.md section 8).
+        self.kernel_size = 3
+        self.dilation = 1
+        self.layers = 1
+        self.bidirectional = False
+
+    @property
+    def directions(self):
+        return 2 if self.bidirectional else 1
 
     @property
     def model_dim(self):
@@ -77,13 +92,23 @@ class Problem:
             s += "_" + self.score
         if self.projections:
             s += "_proj"
+        if self.kernel_size != 3:
+            s += f"_ks{self.kernel_size}"
+        if self.dilation != 1:
+            s += f"_dil{self.dilation}"
+        if self.layers != 1:
+            s += f"_ly{self.layers}"
+        if self.bidirectional:
+            s += "_bidir"
         return s
 
     def to_json(self):
         """The record's `problem` object (harness/problem_json.cpp), same keys and types."""
         return {"batch": self.batch, "heads": self.heads, "kv_heads": self.kv_heads, "seq_q": self.seq_q,
                 "seq_kv": self.seq_kv, "head_dim": self.head_dim, "value_dim": self.value_dim,
-                "mask": self.mask, "score": self.score, "projections": self.projections, "dtype": self.dtype}
+                "mask": self.mask, "score": self.score, "projections": self.projections, "dtype": self.dtype,
+                "kernel_size": self.kernel_size, "dilation": self.dilation, "layers": self.layers,
+                "bidirectional": self.bidirectional}
 
 
 def split_tokens(text):
@@ -129,6 +154,10 @@ def parse_problem(text):
             once("projections", token)
             p.projections = True
             continue
+        if token == "bidir":
+            once("bidirectional", token)
+            p.bidirectional = True
+            continue
         if token == "fp32":
             once("dtype", token)
             continue
@@ -162,12 +191,17 @@ def validate(p, text):
     def bad(why):
         raise BadInput(f"bad problem '{text}': {why}")
 
-    for field in ("batch", "heads", "kv_heads", "seq_q", "seq_kv", "head_dim", "value_dim"):
+    for field in ("batch", "heads", "kv_heads", "seq_q", "seq_kv", "head_dim", "value_dim", "kernel_size",
+                  "dilation"):
         value = getattr(p, field)
         if value < 1:
             bad(f"{field} must be >= 1 (got {value})")
         if value > MAX_DIM:
             bad(f"{field} must be <= {MAX_DIM} (got {value})")
+    if not 1 <= p.layers <= MAX_CONV_LAYERS:
+        bad(f"layers must be in [1, {MAX_CONV_LAYERS}] (got {p.layers})")
+    if p.dilation * (1 << (p.layers - 1)) * p.kernel_size > MAX_DIM:
+        bad(f"dilation * 2^(layers-1) * kernel_size must be <= {MAX_DIM}")
     if p.kv_heads > p.heads or p.heads % p.kv_heads:
         bad(f"kv_heads ({p.kv_heads}) must divide heads ({p.heads})")
     widest = max(p.head_dim, p.value_dim)
@@ -180,8 +214,42 @@ def validate(p, text):
 # The tensors and the files
 # --------------------------------------------------------------------------------------------------
 
-def expected_inputs(p):
-    """name -> (shape, kind) of every tensor the problem reads; kind 'f' float, 'i' integer."""
+def op_refusal(op, p):
+    """None if `p` means something for the operator, else why not (attnbench's op_refusal, op.cpp)."""
+    if op == "mha":
+        for field, option in (("kernel_size", "--kernel-size"), ("dilation", "--dilation"), ("layers", "--layers")):
+            if getattr(p, field) != Problem().__dict__[field]:
+                return f"{field} ({option}) applies to conv1d only, not attention"
+        return "bidirectional applies to RNNs only, not attention" if p.bidirectional else None
+    if p.seq_kv != p.seq_q:
+        return f"{op} has one sequence: seq_kv must equal seq_q"
+    if p.kv_heads != p.heads:
+        return f"{op} has no heads to group: kv_heads must equal heads"
+    if p.value_dim != p.head_dim:
+        return f"{op} has one width, model_dim: value_dim must equal head_dim"
+    if p.score != "scaled_dot":
+        return f"score applies to attention only, not {op}"
+    if p.mask == "padding":
+        return f"a padding mask is not defined for {op} (use none or causal)"
+    if op == "conv1d":
+        if p.bidirectional:
+            return "bidirectional applies to RNNs only, not conv1d"
+        if p.kernel_size > p.seq_q:
+            return f"kernel_size {p.kernel_size} is longer than the sequence ({p.seq_q})"
+        return None
+    if p.kernel_size != 3 or p.dilation != 1:
+        return f"kernel_size and dilation apply to conv1d only, not {op}"
+    if p.layers != 1:
+        return f"stacked {op} layers are not implemented; measure one layer"
+    if p.bidirectional and p.mask == "causal":
+        return f"a bidirectional {op} reads the future: it cannot be causal"
+    return None
+
+
+def expected_inputs(p, op="mha"):
+    """name -> (shape, kind) of every tensor the operator reads on `p`; kind 'f' float, 'i' integer."""
+    if op != "mha":
+        return baseline_inputs(p, op)
     B, Lq, Lk, H, Hk = p.batch, p.seq_q, p.seq_kv, p.heads, p.kv_heads
     d, dv, E = p.head_dim, p.value_dim, p.model_dim
     spec = {}
@@ -203,11 +271,27 @@ def expected_inputs(p):
     return spec
 
 
+def baseline_inputs(p, op):
+    """The CNN/RNN baselines' tensors (docs/SEMANTICS.md section 8), in attnbench's order."""
+    B, L, E = p.batch, p.seq_q, p.model_dim
+    if op == "conv1d":
+        return {"x": ((B, L, E), "f"), "w_conv": ((p.layers, E, E, p.kernel_size), "f"), "b_conv": ((p.layers, E), "f")}
+    dirs, G = p.directions, GATES[op]
+    spec = {"x": ((B, L, E), "f"), "h0": ((dirs, B, E), "f")}
+    if op == "lstm":
+        spec["c0"] = ((dirs, B, E), "f")
+    spec.update(w_ih=((dirs, G * E, E), "f"), w_hh=((dirs, G * E, E), "f"), b_ih=((dirs, G * E), "f"),
+                b_hh=((dirs, G * E), "f"))
+    return spec
+
+
 # The activations (and the mask's lengths) a directory must hold; the other inputs are weights.
-ACTIVATIONS = ("q", "k", "v", "lengths")
+ACTIVATIONS = ("q", "k", "v", "lengths", "x", "h0", "c0")
 
 
-def output_shape(p):
+def output_shape(p, op="mha"):
+    if op != "mha":
+        return (p.batch, p.seq_q, (p.directions if op in GATES else 1) * p.model_dim)
     if p.projections:
         return (p.batch, p.seq_q, p.model_dim)
     return (p.batch, p.seq_q, p.heads, p.value_dim)
@@ -232,14 +316,14 @@ def load_array(np, directory, name, shape, kind):
     return a
 
 
-def load_inputs(np, directory, p, weights_optional=False):
+def load_inputs(np, directory, p, weights_optional=False, op="mha"):
     """{name: array} of the problem's inputs in `directory`. With weights_optional, weight files that
     are missing are left out of the result (the caller generates them); the activations q, k, v and
     lengths.npy are always required."""
     if not os.path.isdir(directory):
         raise BadInput(f"no such directory {directory}")
     tensors = {}
-    for name, (shape, kind) in expected_inputs(p).items():
+    for name, (shape, kind) in expected_inputs(p, op).items():
         if (weights_optional and name not in ACTIVATIONS
                 and not os.path.exists(os.path.join(directory, name + ".npy"))):
             continue
@@ -251,10 +335,10 @@ def load_inputs(np, directory, p, weights_optional=False):
     return tensors
 
 
-def load_all(np, directory, p):
+def load_all(np, directory, p, op="mha"):
     """The inputs and out.npy of a directory written by `attnbench run --save-output`."""
-    tensors = load_inputs(np, directory, p)
-    out = load_array(np, directory, "out", output_shape(p), "f")
+    tensors = load_inputs(np, directory, p, op=op)
+    out = load_array(np, directory, "out", output_shape(p, op), "f")
     return tensors, out
 
 
@@ -411,8 +495,66 @@ def core_references(torch, p, w, q, k, v, visible):
     return {name: o.transpose(1, 2) for name, o in refs.items()}
 
 
-def references(torch, p, t):
+# --------------------------------------------------------------------------------------------------
+# The CNN/RNN baselines as torch modules: torch.nn.Conv1d (a stack, ReLU between layers), nn.LSTM,
+# nn.GRU, nn.RNN (tanh), holding attnbench's weights. docs/SEMANTICS.md section 8 maps the tensors.
+# --------------------------------------------------------------------------------------------------
+
+TORCH_MODULE = {"conv1d": "Conv1d", "lstm": "LSTM", "gru": "GRU", "elman": "RNN"}
+
+
+def make_baseline(torch, op, p, w, dtype):
+    """A callable x [B, L, E] -> out [B, L, dirs*E] (the states h0/c0 from w) of the torch module for `op`
+    with the weights w (name -> tensor), in `dtype`. Built once (untimed); the call is the timed part."""
+    nn, F = torch.nn, torch.nn.functional
+    E = p.model_dim
+    if op == "conv1d":
+        convs = []
+        for layer in range(p.layers):
+            dilation = p.dilation << layer
+            # 'same' is torch's own padding='same' (an even k puts the extra zero on the right); causal pads
+            # dilation*(k-1) zeros on the left, explicitly.
+            conv = nn.Conv1d(E, E, p.kernel_size, dilation=dilation, bias=True, dtype=dtype,
+                             padding=0 if p.mask == "causal" else "same")
+            conv.weight.copy_(w["w_conv"][layer])
+            conv.bias.copy_(w["b_conv"][layer])
+            convs.append((conv, dilation * (p.kernel_size - 1) if p.mask == "causal" else 0))
+
+        def conv_run(x):
+            y = x.transpose(1, 2)  # [B, E, L], torch's layout
+            for i, (conv, left) in enumerate(convs):
+                y = conv(F.pad(y, (left, 0)) if left else y)
+                if i + 1 < len(convs):
+                    y = torch.relu(y)
+            return y.transpose(1, 2).contiguous()
+        return conv_run
+    kwargs = {"nonlinearity": "tanh"} if op == "elman" else {}
+    module = getattr(nn, TORCH_MODULE[op])(E, E, batch_first=True, bidirectional=p.bidirectional, dtype=dtype,
+                                           **kwargs)
+    for d in range(p.directions):
+        suffix = "_reverse" if d else ""
+        for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
+            kind, part = name.split("_")
+            getattr(module, f"{'weight' if kind == 'w' else 'bias'}_{part}_l0{suffix}").copy_(w[name][d])
+    h0 = w["h0"]
+    state = (h0, w["c0"]) if op == "lstm" else h0
+
+    def rnn_run(x):
+        return module(x, state)[0]
+    return rnn_run
+
+
+def baseline_references(torch, op, p, t):
+    """{"torch.nn.<Module>": the module's output in float64} on the inputs t (name -> array)."""
+    w = {name: torch.from_numpy(a).to(torch.float64) for name, a in t.items()}
+    with torch.no_grad():
+        return {f"torch.nn.{TORCH_MODULE[op]}": make_baseline(torch, op, p, w, torch.float64)(w["x"])}
+
+
+def references(torch, p, t, op="mha"):
     """{name: reference out (float64 torch tensor, shape of out.npy)} from the inputs t (name -> array)."""
+    if op != "mha":
+        return baseline_references(torch, op, p, t)
     F = torch.nn.functional
     B, Lq, Lk, H, Hk = p.batch, p.seq_q, p.seq_kv, p.heads, p.kv_heads
     d, dv, E = p.head_dim, p.value_dim, p.model_dim
@@ -496,22 +638,28 @@ def import_torch():
     return np, torch
 
 
-def check_saved(prog, directory, problem_text, tolerance):
-    """Recompute the saved case in float64 by every torch formulation and compare out.npy with each.
+def check_saved(prog, directory, problem_text, tolerance, op="mha"):
+    """Recompute the saved case of operator `op` in float64 by every torch formulation and compare out.npy
+    with each.
     Prints one line (problem, worst metric, formulations, PASS/FAIL); bad input is one line on stderr.
     Returns the exit status: 0 pass, 1 fail, 2 bad input."""
     try:
         if not (math.isfinite(tolerance) and tolerance > 0):
             raise BadInput(f"--tolerance must be a positive number (got {tolerance})")
+        if op not in OPS:
+            raise BadInput(f"unknown operator '{op}' (valid: {'|'.join(OPS)})")
         p = parse_problem(problem_text)
+        why = op_refusal(op, p)
+        if why is not None:
+            raise BadInput(f"{problem_text} is not a {op} problem: {why}")
         np, torch = import_torch()
-        tensors, out = load_all(np, directory, p)
+        tensors, out = load_all(np, directory, p, op)
     except BadInput as e:
         print(f"{prog}: {e}", file=sys.stderr)
         return 2
 
     torch.set_grad_enabled(False)
-    refs = references(torch, p, tensors)
+    refs = references(torch, p, tensors, op)
     out_t = torch.from_numpy(out)
     results = {name: metric(torch, out_t, ref) for name, ref in refs.items()}
     bad = worst(results.values())

@@ -6,7 +6,7 @@ usage:
   scripts/pytorch_reference.py run --problem STR[,STR...] [--kernel torch.sdpa,torch.mha,torch.naive|all]
                                    [--threads T] [--warmup 1 --min-reps 6 --min-time 0.5 ...]
                                    [--check] [--out FILE.jsonl] [--inputs DIR] [--seed 42]
-  scripts/pytorch_reference.py validate DIR --problem STR [--tolerance 1e-4]
+  scripts/pytorch_reference.py validate DIR --problem STR [--op mha|conv1d|lstm|gru|elman] [--tolerance 1e-4]
 
 `run` measures PyTorch's own implementations of attnbench problems and appends one record per
 (problem, kernel) to --out in the schema of docs/RESULTS.md (schema_version 1), so that reports show
@@ -20,6 +20,12 @@ the framework users know beside attnbench's kernels. Kernels:
   torch.mha    the full module (problems with _proj): torch.nn.MultiheadAttention(E, H,
                batch_first=True), eval mode, need_weights=False. It cannot express grouped-query
                heads, value_dim != head_dim or other scores than scaled_dot.
+  torch.conv1d torch.nn.Conv1d(E, E, k) per layer (padding='same', or causal zeros on the left; ReLU
+               between layers), input transposed to torch's [B, E, L] and back (timed).
+  torch.lstm   torch.nn.LSTM(E, E, batch_first=True[, bidirectional]) from h0, c0.
+  torch.gru    torch.nn.GRU, likewise from h0.
+  torch.rnn    torch.nn.RNN (tanh), likewise: the baselines of attnbench's cnn.conv1d.*, rnn.lstm.*,
+               rnn.gru.*, rnn.elman.* with the same tensors (docs/SEMANTICS.md section 8).
 What a kernel cannot express is recorded as status "skipped" with the reason. Every kernel takes the
 tensors in attnbench's boundary layout ([B, L, H, d], docs/SEMANTICS.md section 2) and returns its
 output in that layout; the transposes, the grouped-query repeat of K/V and fixing fully masked rows
@@ -41,7 +47,8 @@ of the median from order statistics (exact binomial; [min, max] with its achieve
 repetitions). Work, bytes and tokens are attnbench's cost model (docs/SEMANTICS.md section 7). Threads:
 torch.set_num_threads(T) (and OpenBLAS's pool, when loaded, set to T); default all logical CPUs.
 
-`validate` is scripts/torch_check.py: recompute a saved case in float64 and compare out.npy.
+`validate` is scripts/torch_check.py: recompute a saved case in float64 and compare out.npy; with --op
+(conv1d, lstm, gru, elman) the saved case is a baseline's, recomputed by its torch module in float64.
 
 Exit status: 0 ok, 1 a check failed (or a case failed), 2 bad input (one line on stderr naming it).
 Needs Debian's /usr/bin/python3 with python3-torch (1.13) and python3-numpy.
@@ -62,14 +69,19 @@ import sys
 import time
 import zlib
 
-from attnbench_torch import (BadInput, check_saved, core_sdpa, core_softmax, empty_rows, errors, expected_inputs,
-                             has_sdpa_form, import_torch, keep_mask, load_inputs, make_mha, mha_expresses,
-                             mha_masks, output_shape, parse_problem, references, repeat_kv, worst)
+from attnbench_torch import (GATES, OPS, BadInput, check_saved, core_sdpa, core_softmax, empty_rows, errors,
+                             expected_inputs, has_sdpa_form, import_torch, keep_mask, load_inputs, make_baseline,
+                             make_mha, mha_expresses, mha_masks, op_refusal, output_shape, parse_problem,
+                             references, repeat_kv, worst)
 
 PROG = "pytorch_reference"
 SCHEMA_VERSION = 1
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KERNELS = ("torch.sdpa", "torch.mha", "torch.naive")
+KERNELS = ("torch.sdpa", "torch.mha", "torch.naive", "torch.conv1d", "torch.lstm", "torch.gru", "torch.rnn")
+# The operator each kernel computes (attnbench's KernelInfo::op) and its family.
+KERNEL_OP = {"torch.sdpa": "mha", "torch.mha": "mha", "torch.naive": "mha", "torch.conv1d": "conv1d",
+             "torch.lstm": "lstm", "torch.gru": "gru", "torch.rnn": "elman"}
+FAMILY = {"mha": "attention", "conv1d": "cnn", "lstm": "rnn", "gru": "rnn", "elman": "rnn"}
 TOLERANCE = 1e-4  # fp32 against float64, as attnbench's naive kernels
 WARMUP_MIN_SECONDS = 0.05  # as attnbench's MeasureOptions
 
@@ -88,8 +100,19 @@ def visible_pairs(p, kv_valid):
     return lk * (lk + 1) // 2
 
 
-def flops(p, lengths):
-    """{score, weighting, projections} flops of one forward pass; padding counts the actual lengths."""
+def flops(p, lengths, op="mha"):
+    """{score, weighting, projections, convolution, recurrent} flops of one forward pass; padding counts
+    the actual lengths."""
+    work = {"score": 0.0, "weighting": 0.0, "projections": 0.0, "convolution": 0.0, "recurrent": 0.0}
+    if op == "conv1d":
+        B, L, E = float(p.batch), float(p.seq_q), float(p.model_dim)
+        work["convolution"] = float(p.layers) * (2 * B * L * float(p.kernel_size) * E * E + B * L * E)
+        return work
+    if op in GATES:
+        B, L, E = float(p.batch), float(p.seq_q), float(p.model_dim)
+        outputs = float(p.directions) * B * L * float(GATES[op]) * E
+        work["projections"] = work["recurrent"] = outputs * (2 * E + 1)
+        return work
     B, H, Hk = float(p.batch), float(p.heads), float(p.kv_heads)
     Lq, Lk, d, dv = float(p.seq_q), float(p.seq_kv), float(p.head_dim), float(p.value_dim)
     E = float(p.model_dim)
@@ -111,7 +134,8 @@ def flops(p, lengths):
     if p.projections:
         q, k, v = B * Lq * H * d, B * Lk * Hk * d, B * Lk * Hk * dv
         projections = (2 * E + 1) * (q + k + v) + (2 * H * dv + 1) * (B * Lq * E)
-    return {"score": score, "weighting": weighting, "projections": projections}
+    work.update(score=score, weighting=weighting, projections=projections)
+    return work
 
 
 def count(shape):
@@ -121,9 +145,14 @@ def count(shape):
     return n
 
 
-def io_bytes(p):
+def io_bytes(p, op="mha"):
     """Bytes of every boundary tensor (inputs, lengths, weights, output); fp32 and int32 are 4 bytes."""
-    return 4 * (sum(count(shape) for shape, _ in expected_inputs(p).values()) + count(output_shape(p)))
+    return 4 * (sum(count(shape) for shape, _ in expected_inputs(p, op).values()) + count(output_shape(p, op)))
+
+
+def sequential_steps(p, op):
+    """Steps that must run one after another: L for an RNN, the layers of a conv stack, 1 for attention."""
+    return p.seq_q if op in GATES else (p.layers if op == "conv1d" else 1)
 
 
 def query_tokens(p):
@@ -136,6 +165,12 @@ def workspace_bytes(p, kernel):
     repeated K/V, the head-major output before its transpose, and the module's projections and weights."""
     B, H, Hk, Lq, Lk = p.batch, p.heads, p.kv_heads, p.seq_q, p.seq_kv
     d, dv, E = p.head_dim, p.value_dim, p.model_dim
+    op = KERNEL_OP[kernel]
+    if op == "conv1d":  # the transposed input and each layer's output
+        return 4 * (B * Lq * E * (1 + p.layers) + p.layers * E * E * p.kernel_size)
+    if op in GATES:  # the input projection of every step, the gates of one, the module's own weights
+        G = GATES[op]
+        return 4 * p.directions * (B * Lq * G * E + B * G * E + 2 * G * E * E + 2 * G * E)
     floats = 2 * B * H * Lq * Lk + B * H * Lq * dv
     if p.mask != "none":
         floats += B * Lq * Lk  # a mask as float (SDPA) or the masked copy of the scores
@@ -150,8 +185,11 @@ def workspace_bytes(p, kernel):
     return 4 * floats
 
 
-def reference_bytes(p):
-    """Modelled bytes of the float64 recomputations of --check (several [B, H, Lq, Lk] doubles)."""
+def reference_bytes(p, op="mha"):
+    """Modelled bytes of the float64 recomputations of --check (several [B, H, Lq, Lk] doubles; a baseline's
+    module, inputs and activations in double)."""
+    if op != "mha":
+        return 2 * io_bytes(p, op) + 8 * 4 * p.directions * p.batch * p.seq_q * p.model_dim * max(1, GATES.get(op, 1))
     per_pair = 4 + (2 * p.head_dim if p.score == "additive" else 0)
     return 8 * (per_pair * p.batch * p.heads * p.seq_q * p.seq_kv
                 + 4 * p.batch * (p.seq_q + p.seq_kv) * p.heads * max(p.head_dim, p.value_dim))
@@ -500,6 +538,9 @@ class Table:
 
 def supports(kernel, p):
     """None if the kernel runs the problem, else the reason it cannot (recorded as "skipped")."""
+    why = op_refusal(KERNEL_OP[kernel], p)
+    if why is not None or KERNEL_OP[kernel] != "mha":
+        return why
     if kernel == "torch.mha":
         why = mha_expresses(p)
         return f"{why}; torch.sdpa and torch.naive measure the attention core" if why and not p.projections else why
@@ -515,6 +556,10 @@ def prepare(torch, kernel, p, arrays):
     """Untimed set-up: the inputs as float32 torch tensors (sharing the arrays' memory), the masks, the
     module. Returns the timed call, which returns the output in attnbench's layout."""
     t = {name: torch.from_numpy(a) for name, a in arrays.items() if name != "lengths"}
+    op = KERNEL_OP[kernel]
+    if op != "mha":
+        module, x = make_baseline(torch, op, p, t, torch.float32), t["x"]
+        return lambda: module(x)
     lengths = torch.from_numpy(arrays["lengths"]).to(torch.int64) if "lengths" in arrays else None
     empty = empty_rows(torch, p, lengths)  # [B, 1, Lq, 1] rows with no visible key, or None
 
@@ -541,11 +586,11 @@ def prepare(torch, kernel, p, arrays):
     return run
 
 
-def make_inputs(np, torch, p, seed, only=None):
+def make_inputs(np, torch, p, seed, only=None, op="mha"):
     """Random inputs with attnbench's distributions from torch.Generator streams (seed XOR crc32(name)):
     the same names, shapes and scales as attnbench's make_inputs, but not its values."""
     arrays = {}
-    for name, (shape, kind) in expected_inputs(p).items():
+    for name, (shape, kind) in expected_inputs(p, op).items():
         if only is not None and name not in only:
             continue
         g = torch.Generator().manual_seed(seed ^ zlib.crc32(name.encode()))
@@ -553,8 +598,9 @@ def make_inputs(np, torch, p, seed, only=None):
             arrays[name] = torch.randint(1, p.seq_kv + 1, shape, generator=g, dtype=torch.int32).numpy()
             continue
         scale = 1.0  # activations N(0, 1)
-        if name not in ("q", "k", "v"):
-            scale = 0.1 if name.startswith("b_") else (2.0 if name == "v_score" else 1.0) / math.sqrt(shape[-1])
+        if name not in ("q", "k", "v", "x", "h0", "c0"):
+            fan_in = shape[2] * shape[3] if name == "w_conv" else shape[-1]
+            scale = 0.1 if name.startswith("b_") else (2.0 if name == "v_score" else 1.0) / math.sqrt(fan_in)
         x = torch.randn(shape, generator=g, dtype=torch.float64) * scale  # scaled in double, as attnbench
         arrays[name] = x.to(torch.float32).numpy()
     return arrays
@@ -588,23 +634,26 @@ def run_case(torch, kernel, p, arrays, refs, measure):
 
 
 def make_record(kernel, p, threads, status, reason, inputs_name, seed, work, stats, check, setup_s, peak, prov):
+    op = KERNEL_OP[kernel]
     workspace = workspace_bytes(p, kernel) if status != "skipped" else 0
-    io = io_bytes(p)
+    io = io_bytes(p, op)
+    total = sum(work.values())
     rate = None
     if stats and stats["median_s"] > 0:
         t = stats["median_s"]
-        total = work["score"] + work["weighting"] + work["projections"]
         rate = {"gflops": total / t * 1e-9, "gbytes_per_s": io / t * 1e-9, "tokens_per_s": query_tokens(p) / t,
                 "pct_peak": None}
-    return {"schema_version": SCHEMA_VERSION, "kernel": kernel, "family": "attention",
+    return {"schema_version": SCHEMA_VERSION, "kernel": kernel, "family": FAMILY[op], "op": op,
             "problem": p.to_json(), "problem_str": p.str(), "threads": threads, "ranks": 1,
             "status": status, "reason": reason, "inputs": inputs_name, "seed": seed,
-            "work": {"flops": work["score"] + work["weighting"] + work["projections"],
-                     "flops_score": work["score"], "flops_weighting": work["weighting"],
-                     "flops_projections": work["projections"], "bytes": io, "query_tokens": query_tokens(p)},
+            "work": {"flops": total, "flops_score": work["score"], "flops_weighting": work["weighting"],
+                     "flops_projections": work["projections"], "flops_convolution": work["convolution"],
+                     "flops_recurrent": work["recurrent"], "bytes": io, "query_tokens": query_tokens(p),
+                     "sequential_steps": sequential_steps(p, op)},
             "time": stats, "setup_s": setup_s, "rate": rate,
             "memory": {"peak_rss_bytes": peak, "model_bytes": io + workspace, "workspace_bytes": workspace},
-            "check": check, "comm": {"bytes": 0, "seconds": 0.0}, "provenance": prov}
+            "check": check, "comm": {"bytes": 0, "seconds": 0.0, "phases": []}, "rank_time": None,
+            "provenance": prov}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -618,7 +667,12 @@ def split_list(values):
 def resolve_kernels(values):
     chosen = []
     for pattern in split_list(values) or ["all"]:
-        matched = list(KERNELS) if pattern in ("all", "attention") else fnmatch.filter(KERNELS, pattern)
+        if pattern == "all":
+            matched = list(KERNELS)
+        elif pattern in ("attention", "cnn", "rnn"):
+            matched = [k for k in KERNELS if FAMILY[KERNEL_OP[k]] == pattern]
+        else:
+            matched = fnmatch.filter(KERNELS, pattern)
         if not matched:
             raise BadInput(f"unknown kernel '{pattern}'; the kernels are {', '.join(KERNELS)} (or all)")
         chosen += [k for k in matched if k not in chosen]
@@ -653,13 +707,18 @@ def cmd_run(args):
         kernels = resolve_kernels(args.kernel)
         if args.inputs is not None and len(problems) != 1:
             raise BadInput(f"--inputs needs exactly one problem (got {len(problems)})")
+        ops = sorted({KERNEL_OP[k] for k in kernels})
+        if args.inputs is not None and len(ops) != 1:
+            raise BadInput(f"--inputs holds the tensors of one operator, but the kernels compute {', '.join(ops)}; "
+                           "run them separately")
         np, torch = import_torch()
         need_fits = available_memory_bytes()
         for p in problems:
             for k in kernels:
                 if supports(k, p) is not None:
                     continue
-                need = io_bytes(p) + workspace_bytes(p, k) + (reference_bytes(p) if args.check else 0)
+                op = KERNEL_OP[k]
+                need = io_bytes(p, op) + workspace_bytes(p, k) + (reference_bytes(p, op) if args.check else 0)
                 if need_fits is not None and need > need_fits:
                     raise BadInput(f"{p.str()} with {k} needs about {format_bytes(need)} (inputs, output, "
                                    f"torch's intermediates{', float64 check' if args.check else ''}) but only "
@@ -669,12 +728,12 @@ def cmd_run(args):
         user_arrays = None
         if args.inputs is not None:
             p = problems[0]
-            user_arrays = load_inputs(np, args.inputs, p, weights_optional=True)
-            missing = [name for name in expected_inputs(p) if name not in user_arrays]
+            user_arrays = load_inputs(np, args.inputs, p, weights_optional=True, op=ops[0])
+            missing = [name for name in expected_inputs(p, ops[0]) if name not in user_arrays]
             if missing:
                 print(f"note: {args.inputs} has no {', '.join(missing)}; generated from --seed {args.seed}",
                       file=sys.stderr)
-                user_arrays.update(make_inputs(np, torch, p, args.seed, only=missing))
+                user_arrays.update(make_inputs(np, torch, p, args.seed, only=missing, op=ops[0]))
     except BadInput as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
@@ -691,31 +750,34 @@ def cmd_run(args):
 
     any_failed = False
     for p in problems:
-        arrays = user_arrays if user_arrays is not None else make_inputs(np, torch, p, args.seed)
-        # The float64 recomputations, once per problem and before any case (so that no case's peak
-        # resident memory includes them).
-        refs = None
-        if args.check and any(supports(k, p) is None for k in kernels):
-            refs = references(torch, p, arrays)
-        work = flops(p, arrays.get("lengths"))
+        # The inputs and the float64 recomputations depend on the operator: made once per (problem,
+        # operator), before that operator's first case (so that no case's peak memory includes them).
+        arrays_by_op, refs_by_op = {}, {}
         for k in kernels:
+            op = KERNEL_OP[k]
             why = supports(k, p)
+            if why is None and op not in arrays_by_op:
+                arrays_by_op[op] = user_arrays if user_arrays is not None else make_inputs(np, torch, p, args.seed,
+                                                                                          op=op)
+                refs_by_op[op] = references(torch, p, arrays_by_op[op], op) if args.check else None
+            work = flops(p, arrays_by_op[op].get("lengths") if op in arrays_by_op else None, op)
             if why is not None:
                 status, reason, stats, check, setup_s, peak = "skipped", why, None, None, 0.0, None
             else:
-                status, reason, stats, check, setup_s, peak = run_case(torch, k, p, arrays, refs, measure)
+                status, reason, stats, check, setup_s, peak = run_case(torch, k, p, arrays_by_op[op],
+                                                                       refs_by_op[op], measure)
             any_failed |= status == "failed"
             record = make_record(k, p, threads, status, reason, args.inputs if args.inputs is not None else "random",
                                  0 if args.inputs is not None else args.seed, work, stats, check, setup_s, peak, prov)
             if out is not None:
                 out.append(record)
             table.record(record)
-        del refs
+        del refs_by_op
     return 1 if any_failed else 0
 
 
 def cmd_validate(args):
-    return check_saved(PROG, args.dir, args.problem, args.tolerance)
+    return check_saved(PROG, args.dir, args.problem, args.tolerance, args.op)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -762,6 +824,9 @@ def main(argv):
     val.add_argument("dir", help="directory written by attnbench run --save-output")
     val.add_argument("--problem", required=True, help="problem string, e.g. b2_h4_sq16_d8_causal")
     val.add_argument("--tolerance", type=float, default=1e-4, help="largest accepted metric (default 1e-4)")
+    val.add_argument("--op", default="mha", choices=OPS,
+                     help="the operator of the kernel that wrote DIR: mha (attention, default), conv1d, lstm, gru, "
+                          "elman (attnbench list shows each kernel's)")
     val.set_defaults(func=cmd_validate)
 
     args = ap.parse_args(argv)

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "attnbench/cost_model.hpp"
@@ -438,6 +440,81 @@ TEST_F(BaselineCli, RecordsCarryOperatorStepsAndFlops) {
     EXPECT_EQ(rec["status"], "ok");
   }
   EXPECT_EQ(records, 2);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PyTorch: torch.nn.Conv1d / LSTM / GRU / RNN on the very tensors attnbench saved (scripts/pytorch_reference.py
+// validate --op), and the torch.* baselines measured in attnbench's schema.
+
+class BaselineTorch : public BaselineCli {
+ protected:
+  void SetUp() override {
+    if (!test_support::torch_available()) GTEST_SKIP() << test_support::kPython << " cannot import torch - skipped";
+  }
+  test_support::CommandResult script(const std::string& args) {
+    return test_support::run_command(std::string(test_support::kPython) + " " + ATTNBENCH_SOURCE_DIR +
+                                         "/scripts/pytorch_reference.py " + args,
+                                     dir_.path());
+  }
+};
+
+TEST_F(BaselineTorch, OutputsMatchTorchModulesOnTheSameInputs) {
+  struct Case {
+    const char* kernel;
+    const char* op;
+    const char* problem;
+  };
+  for (const Case& c : {Case{"cnn.conv1d.serial", "conv1d", "b2_h1_sq33_d24_ks5_dil2_ly2"},
+                        Case{"cnn.conv1d.omp", "conv1d", "b1_h1_sq17_d8_ks4_causal"},
+                        Case{"rnn.lstm.omp", "lstm", "b2_h1_sq9_d24_bidir"},
+                        Case{"rnn.lstm.serial", "lstm", "b3_h1_sq7_d80_causal"},
+                        Case{"rnn.gru.omp", "gru", "b3_h1_sq7_d16_bidir"},
+                        Case{"rnn.gru.serial", "gru", "b1_h1_sq1_d8"},
+                        Case{"rnn.elman.serial", "elman", "b2_h2_sq5_d8_bidir"}}) {
+    const fs::path saved = dir_ / c.kernel;
+    const auto a = run(std::string("run --kernel ") + c.kernel + " --problem " + c.problem + " --save-output " +
+                       saved.string() + kQuick);
+    ASSERT_EQ(a.code, 0) << a.err;
+    const auto v = script("validate " + saved.string() + " --problem " + c.problem + " --op " + c.op);
+    EXPECT_EQ(v.code, 0) << c.kernel << ": " << v.out << v.err;
+    EXPECT_NE(v.out.find("PASS"), std::string::npos) << v.out;
+  }
+  // The wrong operator's module on the same files is bad input (other tensors), not a pass.
+  const auto wrong = script("validate " + (dir_ / "rnn.lstm.omp").string() + " --problem b2_h1_sq9_d24_bidir --op gru");
+  EXPECT_EQ(wrong.code, 2) << wrong.out << wrong.err;
+}
+
+TEST_F(BaselineTorch, TorchBaselinesWriteRecordsInTheSchema) {
+  const fs::path out = dir_ / "torch.jsonl";
+  const auto r = script("run --problem b1_h2_sq12_d8_proj --kernel cnn,rnn --check --min-time 0 --min-reps 2 "
+                        "--warmup 0 --threads 1 --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::ifstream f(out);
+  std::string line;
+  std::map<std::string, nlohmann::json> by_kernel;
+  while (std::getline(f, line)) {
+    const nlohmann::json rec = nlohmann::json::parse(line);
+    by_kernel[rec["kernel"]] = rec;
+  }
+  ASSERT_EQ(by_kernel.size(), 4u);
+  for (const auto& [kernel, op, family, steps] :
+       {std::tuple{"torch.conv1d", "conv1d", "cnn", 1}, std::tuple{"torch.lstm", "lstm", "rnn", 12},
+        std::tuple{"torch.gru", "gru", "rnn", 12}, std::tuple{"torch.rnn", "elman", "rnn", 12}}) {
+    const nlohmann::json& rec = by_kernel.at(kernel);
+    EXPECT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_EQ(rec["op"], op);
+    EXPECT_EQ(rec["family"], family);
+    EXPECT_EQ(rec["work"]["sequential_steps"], steps);
+    EXPECT_TRUE(rec["check"]["passed"].get<bool>());
+    // The same cost model as attnbench's.
+    EXPECT_DOUBLE_EQ(rec["work"]["flops"].get<double>(),
+                     flops(std::string(op) == "conv1d" ? Op::conv1d
+                           : std::string(op) == "lstm" ? Op::lstm
+                           : std::string(op) == "gru"  ? Op::gru
+                                                        : Op::elman,
+                           parse_problem("b1_h2_sq12_d8_proj"))
+                         .total());
+  }
 }
 
 }  // namespace
