@@ -2,12 +2,23 @@
 // Runs one (problem, kernel) case in a fixed order, as benchdnn does: set-up -> execute once ->
 // compare with the reference -> (save output) -> measure. Failures become the case's status; they are
 // never thrown, so one bad case cannot stop a run or lose what was measured before it.
+//
+// Under an MPI launcher (CaseSettings::mpi with several ranks):
+// - an mpi kernel runs on every rank over MPI_COMM_WORLD; rank 0 checks the output (collected on it),
+//   the ranks agree on the outcome, and every call is timed by RankTiming (barrier, slowest rank).
+//   A rank whose set-up or run throws cannot tell the others, which may already wait in a collective:
+//   it ends the whole job with MPI_Abort and a message naming the rank, the kernel and the reason
+//   (records already written are complete on disk).
+// - any other kernel runs on rank 0 alone while the other ranks sleep, so it is measured as one rank
+//   (`ranks`: 1) side by side with the mpi kernels, e.g. `mpirun -n 2 attnbench run --kernel
+//   mha.tp.mpi,mha.blocked.serial --threads 1` compares 2 ranks with 1.
 #include <filesystem>
 #include <optional>
 
 #include "attnbench/kernel.hpp"
 #include "attnbench/tensor.hpp"
 #include "measure.hpp"
+#include "mpi_session.hpp"
 #include "record.hpp"
 
 namespace attnbench {
@@ -17,6 +28,7 @@ struct CaseSettings {
   MeasureOptions measure;
   const Tensor* reference = nullptr;                ///< f64 reference output; null: no correctness check
   std::optional<std::filesystem::path> save_output; ///< write inputs and out.npy here after the first run
+  const MpiSession* mpi = nullptr;                  ///< the launcher's ranks; null: one process
 };
 
 /// Run `kernel` on `problem` with `inputs`. The outcome's status says ok, or failed with the reason

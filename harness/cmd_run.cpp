@@ -161,7 +161,7 @@ void preflight(const Settings& s) {
   const std::int64_t available = available_memory_bytes();
   for (const Problem& p : s.problems)
     for (const Kernel* k : s.kernels) {
-      const Support support = k->supports(p);
+      const Support support = k->supports_run(p, s.context);
       if (!support.ok) {
         if (s.named.count(k))
           throw UsageError(k->id() + " cannot run " + p.str() + ": " + support.reason +
@@ -244,19 +244,28 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
               << options << "\nExit status: 0 ok, 1 a check failed, 2 bad input.\n";
     return kExitOk;
   }
-  const Settings s = settings_from(vm);
-  preflight(s);
-  // Opened before anything is measured, so an unwritable path fails now, not after an hour.
+  // Under a launcher every rank parses rank 0's words (main.cpp) and sets up collectively: a failure
+  // on any rank (a file, the memory check) stops every rank, none is left waiting for the others.
+  const Settings s = mpi.collectively([&] {
+    Settings settings = settings_from(vm);
+    settings.context.comm = mpi.comm();
+    if (!vm.count("threads"))  // the default shares this host's cores among its ranks
+      settings.context.threads = std::max(1, settings.context.threads / mpi.ranks_on_host());
+    preflight(settings);
+    return settings;
+  });
   std::unique_ptr<ResultsFile> results;
-  if (s.out && mpi.is_root()) try {
-      results = std::make_unique<ResultsFile>(*s.out);
-    } catch (const ResultsFileError& e) {
-      throw UsageError(std::string("--out: ") + e.what());
-    }
-
-  // User-supplied inputs are read (and their errors reported) before anything is printed or measured.
   std::optional<TensorSet> user_inputs;
-  if (s.inputs) user_inputs = inputs_for(s.kernels.front()->info().op, s.problems.front(), s);
+  mpi.collectively([&] {
+    // Opened before anything is measured, so an unwritable path fails now, not after an hour.
+    if (s.out && mpi.is_root()) try {
+        results = std::make_unique<ResultsFile>(*s.out);
+      } catch (const ResultsFileError& e) {
+        throw UsageError(std::string("--out: ") + e.what());
+      }
+    // User-supplied inputs are read (and their errors reported) before anything is printed or measured.
+    if (s.inputs) user_inputs = inputs_for(s.kernels.front()->info().op, s.problems.front(), s);
+  });
 
   const nlohmann::json prov = provenance(s.context.threads, mpi.size());
   ConsoleTable table = make_table(s.problems);
@@ -280,18 +289,18 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
     for (const Kernel* k : s.kernels) {
       const Op op = k->info().op;
       CaseOutcome c;
-      const Support support = k->supports(p);
+      const Support support = k->supports_run(p, s.context);
       if (!support.ok) {
         c.problem = p, c.kernel = k, c.threads = k->effective_threads(s.context);
         c.status = CaseStatus::skipped, c.reason = support.reason;
       } else {
         if (!inputs_by_op.count(op)) inputs_by_op.emplace(op, inputs_for(op, p, s));
         const TensorSet& inputs = inputs_by_op.at(op);
-        if (s.check && !reference_by_op.count(op)) reference_by_op.emplace(op, reference_forward(op, p, inputs));
-        CaseSettings cs{s.context, s.measure, s.check ? &reference_by_op.at(op) : nullptr, s.save_output};
+        const bool check = s.check && mpi.is_root();  // rank 0 checks (the output is collected there)
+        if (check && !reference_by_op.count(op)) reference_by_op.emplace(op, reference_forward(op, p, inputs));
+        CaseSettings cs{s.context, s.measure, check ? &reference_by_op.at(op) : nullptr, s.save_output, &mpi};
         c = run_case(p, *k, inputs, cs);
       }
-      c.ranks = mpi.size();
       // A padding mask's work counts only the valid keys of the inputs used (an upper bound if none were made).
       auto made = inputs_by_op.find(op);
       c.work = flops(op, p, made == inputs_by_op.end() ? std::span<const std::int32_t>{} : kv_lengths_of(p, made->second));

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
   using namespace attnbench;
   try {
     MpiSession mpi(argc, argv);
-    const std::vector<std::string> words(argv + 1, argv + argc);
+    // Rank 0's command line on every rank: mismatched options across ranks are impossible.
+    const std::vector<std::string> words = mpi.broadcast_from_root(std::vector<std::string>(argv + 1, argv + argc));
     try {
       return dispatch(words, mpi);
     } catch (const UsageError& e) {

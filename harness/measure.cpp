@@ -28,12 +28,19 @@ void require(bool ok, const std::string& rule, double got) {
   }
 }
 
-void warm_up(const std::function<void()>& fn, const MeasureOptions& options) {
+/// One call of `fn`: its time, or with `sync` the slowest rank's.
+double timed_call(const std::function<void()>& fn, RepetitionSync* sync, bool timed) {
+  if (sync) sync->start();
   const Clock::time_point start = Clock::now();
-  for (int calls = 0; calls < options.warmup_runs || seconds_since(start) < options.warmup_min_seconds;
-       ++calls) {
-    fn();
-  }
+  fn();
+  const double elapsed = seconds_since(start);
+  return sync ? sync->combine(elapsed, timed) : elapsed;
+}
+
+void warm_up(const std::function<void()>& fn, const MeasureOptions& options, RepetitionSync* sync) {
+  double total = 0;
+  for (int calls = 0; calls < options.warmup_runs || total < options.warmup_min_seconds; ++calls)
+    total += timed_call(fn, sync, false);
 }
 
 /// Whether the timed loop should stop after `samples` samples adding up to `total` seconds, the
@@ -65,18 +72,16 @@ void validate(const MeasureOptions& o) {
           "max_seconds must be >= min_seconds (" + format_number(o.min_seconds) + ")", o.max_seconds);
 }
 
-std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options) {
+std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options, RepetitionSync* sync) {
   validate(options);
-  warm_up(fn, options);
+  warm_up(fn, options, sync);
 
   std::vector<double> samples;
   samples.reserve(static_cast<std::size_t>(options.min_reps));
   double total = 0;
   double slowest = 0;
   while (!done(options, samples.size(), total, slowest)) {
-    const Clock::time_point start = Clock::now();
-    fn();
-    const double elapsed = seconds_since(start);
+    const double elapsed = timed_call(fn, sync, true);
     samples.push_back(elapsed);
     total += elapsed;
     if (elapsed > slowest) slowest = elapsed;

@@ -19,6 +19,17 @@ struct MeasureOptions {
 /// e.g. "min_reps must be >= 1 (got 0)".
 void validate(const MeasureOptions& options);
 
+/// How the ranks of an MPI job time a call together (rank_timing.hpp implements it over MPI).
+class RepetitionSync {
+ public:
+  virtual ~RepetitionSync() = default;
+  /// Before each call: returns once every rank is ready, so the ranks start together (a barrier).
+  virtual void start() = 0;
+  /// The call's time as every rank must see it, given this rank's own: the maximum over ranks, so
+  /// every rank makes the same stopping decisions. `timed` is false for warm-up calls.
+  virtual double combine(double local_seconds, bool timed) = 0;
+};
+
 /// Times `fn`, one sample (seconds, std::chrono::steady_clock) per call.
 ///
 /// Warm-up: calls `fn` untimed at least `warmup_runs` times and for at least
@@ -30,6 +41,11 @@ void validate(const MeasureOptions& options);
 /// requires min_seconds <= max_seconds, the min_reps/min_seconds rule always stops first
 /// otherwise; max_seconds becomes a real budget once adaptive, CI-based stopping arrives.)
 /// Validates `options` first (see validate). Exceptions from `fn` propagate.
-std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options);
+///
+/// With `sync` (an MPI kernel on several ranks) every call, warm-up included, starts with
+/// sync->start() and its time is sync->combine(): the slowest rank's. Time limits count call times
+/// (not the loop's own overhead), so every rank stops after the same call.
+std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options,
+                            RepetitionSync* sync = nullptr);
 
 }  // namespace attnbench

@@ -21,6 +21,28 @@ Rates rates_for(const CaseOutcome& c) {
           double(query_tokens(c.problem)) / t};
 }
 
+namespace {
+
+nlohmann::json spread_json(const Spread& s) {
+  return {{"min_s", s.min}, {"mean_s", s.mean}, {"max_s", s.max}, {"imbalance", s.mean > 0 ? s.max / s.mean : 1.0}};
+}
+
+nlohmann::json optional_json(const std::optional<double>& x) { return x ? nlohmann::json(*x) : nlohmann::json(nullptr); }
+
+/// Single-process kernels communicate nothing: bytes 0, no phases.
+nlohmann::json comm_json(const std::optional<CommSummary>& c) {
+  if (!c) return {{"bytes", 0}, {"seconds", 0.0}, {"phases", nlohmann::json::array()}};
+  nlohmann::json phases = nlohmann::json::array();
+  for (const PhaseSummary& p : c->phases)
+    phases.push_back({{"phase", p.phase}, {"bytes", p.bytes}, {"bytes_per_rank_max", p.bytes_per_rank_max},
+                      {"messages_per_rank_max", p.messages_per_rank_max}, {"seconds", spread_json(p.seconds)},
+                      {"overlap", optional_json(p.overlap)}});
+  return {{"bytes", c->bytes}, {"seconds", c->seconds}, {"phases", phases},
+          {"compute_s", spread_json(c->compute_seconds)}, {"overlap", optional_json(c->overlap)}};
+}
+
+}  // namespace
+
 nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenance) {
   const Problem& p = c.problem;
   const FlopCount& f = c.work;
@@ -69,8 +91,8 @@ nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenanc
                   {"passed", c.check->max_rel_error <= c.kernel->info().caps.tolerance}};
   else
     r["check"] = nullptr;
-  // Single-process kernels communicate nothing; MPI kernels fill this per phase.
-  r["comm"] = {{"bytes", 0}, {"seconds", 0.0}};
+  r["comm"] = comm_json(c.comm);
+  r["rank_time"] = c.rank_time ? spread_json(*c.rank_time) : nlohmann::json(nullptr);
   r["provenance"] = provenance;
   return r;
 }

@@ -9,6 +9,7 @@
 #include "attnbench/check.hpp"
 #include "attnbench/cost_model.hpp"
 #include "attnbench/kernel.hpp"
+#include "rank_timing.hpp"
 #include "roofline.hpp"
 #include "stats.hpp"
 
@@ -23,7 +24,7 @@ struct CaseOutcome {
   Problem problem;
   const Kernel* kernel = nullptr;
   int threads = 1;  ///< threads the kernel actually used
-  int ranks = 1;
+  int ranks = 1;                       ///< ranks the kernel ran on (1 for non-mpi kernels, even under mpirun)
   CaseStatus status = CaseStatus::ok;
   std::string reason;                  ///< why skipped/failed ("" when ok)
   std::optional<SampleStats> time;     ///< absent when nothing was timed
@@ -34,6 +35,8 @@ struct CaseOutcome {
   std::uint64_t seed = 0;              ///< input generator seed (or 0 with --inputs)
   std::string inputs;                  ///< "random" or the --inputs directory
   FlopCount work;                      ///< useful flops of this case (padding: from its actual lengths)
+  std::optional<CommSummary> comm;     ///< mpi kernels: communication and compute per forward pass
+  std::optional<Spread> rank_time;     ///< mpi kernels on several ranks: each rank's median, over ranks
   std::optional<Roofline> roofline;    ///< against the machine profile (run --machine); absent without one
 };
 

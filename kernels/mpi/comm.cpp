@@ -83,14 +83,19 @@ Comm::~Comm() {
 }
 
 void Comm::add(const char* phase, std::int64_t bytes, std::int64_t messages, Clock::time_point start) {
+  if (!phase) return;
   PhaseLog& p = log_.phase(phase);
   p.bytes += bytes;
   p.messages += messages;
   p.seconds += std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+void Comm::note(const char* phase) {
+  if (phase) log_.phase(phase);
+}
+
 void Comm::all_reduce_sum(float* data, std::int64_t count, const char* phase) {
-  if (size_ == 1) return void(log_.phase(phase));
+  if (size_ == 1) return note(phase);
   const auto start = Clock::now();
   check(MPI_Allreduce(MPI_IN_PLACE, data, as_count(count, "MPI_Allreduce"), MPI_FLOAT, MPI_SUM, comm_),
         "MPI_Allreduce");
@@ -100,7 +105,7 @@ void Comm::all_reduce_sum(float* data, std::int64_t count, const char* phase) {
 void Comm::gather_to_root(const float* send, const std::vector<std::int64_t>& counts, float* recv, const char* phase) {
   if (size_ == 1) {
     if (recv != send) std::memcpy(recv, send, std::size_t(counts[0]) * sizeof(float));
-    return void(log_.phase(phase));
+    return note(phase);
   }
   const auto start = Clock::now();
   const std::vector<int> c = counts_of(counts, "MPI_Gatherv");
@@ -115,7 +120,7 @@ void Comm::all_to_all(const float* send, const std::vector<std::int64_t>& send_c
                       const std::vector<std::int64_t>& recv_counts, const char* phase) {
   if (size_ == 1) {
     if (recv != send) std::memcpy(recv, send, std::size_t(send_counts[0]) * sizeof(float));
-    return void(log_.phase(phase));
+    return note(phase);
   }
   const auto start = Clock::now();
   const std::vector<int> sc = counts_of(send_counts, "MPI_Alltoallv"), rc = counts_of(recv_counts, "MPI_Alltoallv");
@@ -131,7 +136,7 @@ void Comm::all_to_all(const float* send, const std::vector<std::int64_t>& send_c
 void Comm::ring_shift_start(const float* send, std::int64_t send_count, float* recv, std::int64_t recv_count,
                             const char* phase) {
   shift_phase_ = phase;
-  if (size_ == 1) return void(log_.phase(phase));
+  if (size_ == 1) return note(phase);
   const auto start = Clock::now();
   const int right = (rank_ + 1) % size_, left = (rank_ + size_ - 1) % size_, tag = 0;
   check(MPI_Irecv(recv, as_count(recv_count, "MPI_Irecv"), MPI_FLOAT, left, tag, comm_, &shift_[0]), "MPI_Irecv");

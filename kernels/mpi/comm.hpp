@@ -7,7 +7,8 @@
 // call prints "attnbench: rank R: MPI_X failed: <MPI's error string>" and ends the whole job with
 // MPI_Abort, so a broken collective never leaves the other ranks waiting.
 //
-// Each verb adds its bytes sent, messages and seconds to the phase it is given in log() (CommLog).
+// Each verb adds its bytes sent, messages and seconds to the phase it is given in log() (CommLog);
+// a null phase records nothing (data movement outside the algorithm, e.g. collecting the output).
 #include <mpi.h>
 
 #include <chrono>
@@ -63,6 +64,7 @@ class Comm {
  private:
   using Clock = std::chrono::steady_clock;
   void add(const char* phase, std::int64_t bytes, std::int64_t messages, Clock::time_point start);
+  void note(const char* phase);  ///< the phase exists (one rank: a no-op that still names it)
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;

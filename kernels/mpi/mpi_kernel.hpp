@@ -55,8 +55,8 @@ namespace attnbench::kernels::mpi {
 class Comm;
 
 /// Rank 0's `out` [B, L, width] receives the rows every rank computed: rows_of_rank[r] lists rank r's
-/// row ranges (each rank has already written its own rows of its `out`). Collective; the "collect"
-/// phase is untimed by the harness (PreparedKernel::collect_output).
+/// row ranges (each rank has already written its own rows of its `out`). Collective; not recorded in
+/// the log (the harness calls it untimed, PreparedKernel::collect_output).
 void collect_rows(Comm& comm, Tensor& out, std::int64_t batch, std::int64_t seq, std::int64_t width,
                   const std::vector<std::vector<Range>>& rows_of_rank);
 

@@ -14,7 +14,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 std::int64_t max_tiles(std::int64_t keys) { return ceil_div(keys, kBc) + 2; }  // + a partial tile per range
-std::int64_t scratch_floats() { return kTileRows * (kBc + 1); }
+std::int64_t scratch_floats() { return kTileRows * (2 * kBc + 2); }  // S, P [rows][kBc]; alpha, sums [rows]
 
 }  // namespace
 
@@ -103,7 +103,12 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
     const std::int64_t min_limit = *std::min_element(limit, limit + qt.rows);
     const std::int64_t first = state_index(b, h, qt.rho0);
     float* s = scratch_.data() + thread * scratch_floats();  // [rows][kBc] scores, then probabilities
-    float* alpha = s + kTileRows * kBc;                     // [rows] rescale factors of the tile
+    float* lazy_p = s + kTileRows * kBc;                    // [rows][kBc] probabilities of the lazy update
+    float* alpha = lazy_p + kTileRows * kBc;                // [rows] rescale factors of the tile
+    float* sums = alpha + kTileRows;                        // [rows] row sums of the lazy update
+    float* m = m_.data() + first;
+    float* l = l_.data() + first;
+    float* o = o_.data() + first * dvp_;
     for (std::int64_t t = 0; t < tiles; ++t) {
       const KvTile& kt = kv_tiles_[std::size_t(t)];
       if (kt.j0 >= max_limit) continue;  // no row of the tile sees a key of it
@@ -113,8 +118,18 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
           const std::int64_t from = std::clamp<std::int64_t>(limit[r] - kt.j0, 0, kt.n);
           std::fill(s + r * kBc + from, s + (r + 1) * kBc, kNegInf);
         }
-      mk_->softmax_tile(s, qt.rows, m_.data() + first, l_.data() + first, alpha);  // P = 2^(S - m'), alpha = 2^(m - m')
-      mk_->accumulate_pv(s, qt.rows, packed_v(b, h / group, t), dvp_, alpha, o_.data() + first * dvp_);  // O = alpha O + P V
+      const float* v_tile = packed_v(b, h / group, t);
+      // The blocked kernel's lazy update: while no score exceeds a row's running max by kLazyRescale,
+      // P = 2^(S - m) against the unchanged max, with no rescale of O.
+      bool started = true;  // every row that sees a key of this tile has a finite max
+      for (std::int64_t r = 0; r < qt.rows; ++r) started &= m[r] != kNegInf || limit[r] <= kt.j0;
+      if (started && mk_->softmax_lazy(s, qt.rows, m, lazy_p, sums)) {
+        for (std::int64_t r = 0; r < qt.rows; ++r) l[r] += sums[r];
+        mk_->accumulate_pv(lazy_p, qt.rows, v_tile, dvp_, nullptr, o);  // O += P V
+        continue;
+      }
+      mk_->softmax_tile(s, qt.rows, m, l, alpha);            // P = 2^(S - m'), alpha = 2^(m - m')
+      mk_->accumulate_pv(s, qt.rows, v_tile, dvp_, alpha, o);  // O = alpha O + P V
     }
     if (thread == 0) progress();
   });

@@ -5,6 +5,9 @@
 //   m  running max of the scores (log2 domain)    l  running sum of 2^(s - m)    O  unnormalised output
 // and a block folds in tile by tile:  m' = max(m, max_j s_j),  O = 2^(m - m') O + sum_j 2^(s_j - m') v_j,
 // l = 2^(m - m') l + sum_j 2^(s_j - m'); the output is O / l after the last block (0 where l = 0).
+// As in the blocked kernel, a tile whose scores stay within kLazyRescale of the running max skips the
+// rescale (m' = m). Partials of two blocks would merge by the same rule; keeping the state per row and
+// folding each arriving block into it is that merge, without materialising the partials.
 // Masks use global positions: query i sees key j iff j < lengths[b] (padding) and j <= i + Lk - Lq
 // (causal, bottom-right), so any assignment of rows to ranks gives the single-node result.
 #include <cstdint>
@@ -73,7 +76,7 @@ class PartialAttention {
   AlignedFloats m_, l_, o_;           // [B][H][lq], [B][H][lq], [B][H][lq][dvp]
   std::vector<std::int64_t> limit_;   // [B][lq]: row sees global keys j < limit
   AlignedFloats packed_k_, packed_v_;  // per (b, kv head): [max_tiles][kBc*d], [max_tiles][kBc*dvp]
-  AlignedFloats scratch_;             // per thread: scores [br][kBc], alpha [br]
+  AlignedFloats scratch_;             // per thread: S, P [br][kBc], alpha, sums [br]
 };
 
 }  // namespace attnbench::kernels::mpi

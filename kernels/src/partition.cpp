@@ -31,6 +31,10 @@ std::vector<Range> ring_rows(const Problem& p, std::int64_t seq, int ranks, int 
   return {even_share(seq, chunks, rank), even_share(seq, chunks, chunks - 1 - rank)};  // zig-zag
 }
 
+namespace {
+std::string ranks_word(std::int64_t n) { return std::to_string(n) + (n == 1 ? " rank" : " ranks"); }
+}  // namespace
+
 std::string partition_refusal(std::string_view strategy, const Problem& p, int ranks) {
   const std::string P = std::to_string(ranks);
   if (ranks < 1) return "the rank count must be >= 1 (got " + P + ")";
@@ -38,7 +42,7 @@ std::string partition_refusal(std::string_view strategy, const Problem& p, int r
     if (ranks > p.kv_heads)
       return P + " ranks but only " + std::to_string(p.kv_heads) +
              " KV heads: heads are split by KV head (a grouped-query group stays on one rank); run with at most " +
-             std::to_string(p.kv_heads) + " ranks";
+             ranks_word(p.kv_heads);
     return "";
   }
   if (strategy == "ring") {
@@ -48,7 +52,7 @@ std::string partition_refusal(std::string_view strategy, const Problem& p, int r
       return P + " ranks cut each sequence into " + std::to_string(chunks) + " chunks" +
              (p.mask == Mask::causal ? " (2 per rank, zig-zag, for a causal mask)" : "") + " but seq " +
              std::to_string(shortest) + " has fewer rows; run with at most " +
-             std::to_string(std::max<std::int64_t>(1, p.mask == Mask::causal ? shortest / 2 : shortest)) + " ranks";
+             ranks_word(std::max<std::int64_t>(1, p.mask == Mask::causal ? shortest / 2 : shortest));
     return "";
   }
   throw std::invalid_argument("unknown parallel strategy '" + std::string(strategy) + "' (tp, ring, ulysses)");
