@@ -30,7 +30,7 @@
 # As root, Open MPI needs OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 in the environment.
 # Exit status: 0 every step succeeded, 1 a step failed (see summary.txt), 2 bad parameters.
 set -euo pipefail
-# shellcheck source=lib/sweep.sh
+# shellcheck source=scripts/lib/sweep.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/sweep.sh"
 AB_PROG=mpirun-sweep.sh
 

@@ -17,7 +17,7 @@
 # one job on different nodes: jobs here should use OMPI_MCA_btl=self,tcp (DIR/env sets it).
 # Exit status: 0 done, 1 the cluster did not come up, 2 bad usage.
 set -euo pipefail
-# shellcheck source=../lib/cluster.sh
+# shellcheck source=scripts/lib/cluster.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cluster.sh"
 CL_PROG=local-slurm.sh
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
@@ -29,8 +29,8 @@ usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; }
 
 # N+1 consecutive TCP ports nobody listens on, below the kernel's ephemeral range.
 free_ports() {
-  local count=$1 base p taken tries
-  for tries in $(seq 100); do
+  local count=$1 base p taken
+  for _ in $(seq 100); do
     base=$((20000 + RANDOM % 12000))
     taken=0
     for p in $(seq "$base" $((base + count - 1))); do

@@ -17,7 +17,7 @@
 #   down   ends the processes inside the namespaces and deletes them. Safe to repeat.
 # Exit status: 0 done (run: COMMAND's), 1 the hosts could not be created, 2 bad usage.
 set -euo pipefail
-# shellcheck source=../lib/cluster.sh
+# shellcheck source=scripts/lib/cluster.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/cluster.sh"
 CL_PROG=netns-hosts.sh
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
@@ -122,6 +122,7 @@ run() {
   [ -n "$ns" ] || cl_die "--host '$host': the hosts are h1 and h2"
   # shellcheck source=/dev/null
   source "$dir/mpi.env"
+  # shellcheck disable=SC2016  # expanded by the inner sh
   exec ip netns exec "$ns" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$host" "$@"
 }
 

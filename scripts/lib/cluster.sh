@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by the one-machine cluster scripts (scripts/cluster/local-slurm.sh,
 # scripts/cluster/netns-hosts.sh). Each sets CL_PROG before using them.
 
@@ -20,10 +21,10 @@ cl_start_reaper() {
   local owner=$1 pidfile=$2 log=$3
   shift 3
   kill -0 "$owner" 2>/dev/null || cl_die "--owner $owner: no such process"
+  # shellcheck disable=SC2016  # expanded by the reaper's own shell
   setsid bash -c 'echo $$ > "$1"; owner=$2; shift 2; while kill -0 "$owner" 2>/dev/null; do sleep 1; done; exec "$@"' \
     reaper "$pidfile" "$owner" "$@" < /dev/null >> "$log" 2>&1 &
-  local i
-  for i in $(seq 50); do [ -s "$pidfile" ] && return 0; sleep 0.1; done
+  for _ in $(seq 50); do [ -s "$pidfile" ] && return 0; sleep 0.1; done
   cl_fail "the reaper did not start"
 }
 
@@ -38,11 +39,11 @@ cl_stop_reaper() {
 
 # Sends TERM to the given pids, waits up to SECONDS for them to go, then KILLs what is left.
 cl_stop_pids() {
-  local seconds=$1 pid i
+  local seconds=$1 pid
   shift
   [ $# -gt 0 ] || return 0
   kill "$@" 2>/dev/null || true
-  for i in $(seq $((seconds * 10))); do
+  for _ in $(seq $((seconds * 10))); do
     local alive=0
     for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" -eq 0 ] && return 0

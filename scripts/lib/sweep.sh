@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by the sweep job scripts (scripts/slurm/attnbench-sweep.sbatch and
 # scripts/mpirun-sweep.sh): option parsing and validation, the run directory, the sweep loop and the
 # summary. Each script sets AB_PROG, defines `ab_launcher NODES RANKS_PER_NODE THREADS` (which fills

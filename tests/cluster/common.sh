@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the variables are for the tests that source this
 # Shared by the cluster tests (tests/cluster/test_*.sh): skipping, the kernels under test, failing
 # with the evidence. Each test is `bash test_X.sh ATTNBENCH` and exits 0 passed, 1 failed, 77 skipped.
 SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
