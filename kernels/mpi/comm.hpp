@@ -73,17 +73,4 @@ class Comm {
   const char* shift_phase_ = nullptr;
 };
 
-/// A wall-clock stopwatch adding to a seconds counter when it goes out of scope.
-class ScopedSeconds {
- public:
-  explicit ScopedSeconds(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  ~ScopedSeconds() { total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-  ScopedSeconds(const ScopedSeconds&) = delete;
-  ScopedSeconds& operator=(const ScopedSeconds&) = delete;
-
- private:
-  double& total_;
-  std::chrono::steady_clock::time_point start_;
-};
-
 }  // namespace attnbench::kernels::mpi
