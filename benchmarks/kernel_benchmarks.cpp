@@ -37,8 +37,9 @@ void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
   }
   RunContext ctx;
   ctx.threads = int(state.threads() > 1 ? state.threads() : std::max(1u, std::thread::hardware_concurrency()));
-  const TensorSet inputs = make_inputs(p, 42);
-  Tensor out = make_output(p);
+  const Op op = kernel->info().op;  // attention reads q/k/v, the baselines x and their weights
+  const TensorSet inputs = make_inputs(op, p, 42);
+  Tensor out = make_output(op, p);
   std::unique_ptr<PreparedKernel> prepared;
   try {
     prepared = kernel->prepare(p, inputs, ctx);
@@ -52,9 +53,9 @@ void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
     benchmark::ClobberMemory();
   }
   const double iterations = double(state.iterations());
-  state.counters["FLOPS"] = benchmark::Counter(flops(p, kv_lengths_of(p, inputs)).total() * iterations, benchmark::Counter::kIsRate);
+  state.counters["FLOPS"] = benchmark::Counter(flops(op, p, kv_lengths_of(p, inputs)).total() * iterations, benchmark::Counter::kIsRate);
   state.counters["tokens"] = benchmark::Counter(double(query_tokens(p)) * iterations, benchmark::Counter::kIsRate);
-  state.SetBytesProcessed(std::int64_t(double(io_bytes(p)) * iterations));
+  state.SetBytesProcessed(std::int64_t(double(io_bytes(op, p)) * iterations));
   state.counters["threads"] = kernel->effective_threads(ctx);
 }
 
