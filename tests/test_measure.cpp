@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "measure.hpp"
 
@@ -162,6 +163,38 @@ TEST(Measure, ValidationNamesTheField) {
   o.min_reps = 0;
   EXPECT_THROW(measure([&] { ++calls; }, o), std::invalid_argument);
   EXPECT_EQ(calls, 0);  // rejected before any call
+}
+
+// The MPI path's contract, with a stand-in for the ranks: every call (warm-up too) is preceded by
+// start(), its sample is what combine() returns (the slowest rank's time), and the time limits count
+// those values, so ranks that see the same combined times stop after the same call.
+class FakeRanks final : public RepetitionSync {
+ public:
+  explicit FakeRanks(double slowest) : slowest_(slowest) {}
+  void start() override { ++starts; }
+  double combine(double local_seconds, bool timed) override {
+    EXPECT_EQ(starts, ++combines) << "combine() follows each start()";
+    EXPECT_GE(local_seconds, 0);
+    timed_calls += timed ? 1 : 0;
+    return slowest_;
+  }
+  int starts = 0, combines = 0, timed_calls = 0;
+
+ private:
+  double slowest_;
+};
+
+TEST(Measure, UnderRanksEachSampleIsTheCombinedTimeAndLimitsCountIt) {
+  MeasureOptions o = counts_only(1, 2, 1000);
+  o.warmup_min_seconds = 0.25;  // two warm-up calls of a combined 0.2 s
+  o.min_seconds = 1.0;          // five timed calls of a combined 0.2 s
+  FakeRanks ranks(0.2);
+  int calls = 0;
+  const auto samples = measure([&] { ++calls; }, o, &ranks);
+  EXPECT_EQ(samples, std::vector<double>(5, 0.2));
+  EXPECT_EQ(ranks.timed_calls, 5);
+  EXPECT_EQ(calls, 2 + 5);
+  EXPECT_EQ(ranks.starts, calls);
 }
 
 }  // namespace
