@@ -52,6 +52,8 @@ def record_row(r):
     if check and not check.get("passed", False):
         err += " FAIL"
     status = r.get("status", "?") + (f": {r['reason']}" if r.get("reason") else "")
+    if len(status) > 72:  # the full reason is in the record
+        status = status[:71] + "..."
     gflops = rate.get("gflops")
     return [r.get("problem_str", "?"), r.get("kernel", "?"), str(prov.get("nodes", "?")), str(r.get("ranks", "?")),
             str(r.get("threads", "?")), fmt_seconds(time.get("median_s")),

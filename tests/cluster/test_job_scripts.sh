@@ -58,10 +58,10 @@ grep -q -- "^mpirun -np 2 -x OMP_NUM_THREADS --map-by ppr:2:node:PE=1 --bind-to 
 
 # A real sweep of two ranks on this host; the second problem is malformed, so its step fails alone.
 rc=0
-"$MPIRUN" --attnbench "$ATTNBENCH" --kernels "$(test_kernels "$ATTNBENCH")" --problems b1_h4_sq67_d24,b1_h4_sqX \
-  --ranks-per-node 2 --threads 1 --run-dir "$work/run" -- --check --min-time 0 > "$work/sweep.log" 2>&1 || rc=$?
+"$MPIRUN" --attnbench "$ATTNBENCH" --kernels "$(test_kernel_patterns "$ATTNBENCH")" --problems b1_h4_sq67_d24,b1_h4_sqX \
+  --ranks-per-node 2 --threads 1 --run-dir "$work/run" -- "${TEST_RUN_ARGS[@]}" > "$work/sweep.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || fail "a sweep with a failing step exited $rc, expected 1:"$'\n'"$(cat "$work/sweep.log")"
-IFS=, read -r -a kernel_list <<< "$(test_kernels "$ATTNBENCH")"
+IFS=, read -r -a kernel_list <<< "$(test_kernel_ids "$ATTNBENCH")"
 python3 "$SOURCE_DIR/tests/cluster/check_records.py" "$work/run/results.jsonl" --records "${#kernel_list[@]}" \
   --ranks 2 --hosts "$(hostname)"
 grep -q "^Steps: 2 (1 exited 0, 1 failed)" "$work/run/summary.txt" || fail "summary.txt:"$'\n'"$(cat "$work/run/summary.txt")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real Slurm cluster on this machine (its own munged, slurmctld, slurmd nodes n1 and n2), the sweep
-# job script submitted with sbatch across both nodes (srun --mpi=pmix, one rank per node), and its
-# records checked: every case from ranks on n1 and n2, correct, tagged with the job. The cluster is
+# job script submitted with sbatch across both nodes (srun --mpi=pmix, two ranks per node, the sweep's
+# shape taken from the allocation), and its records checked: every case from ranks on n1 and n2
+# (rank_hosts [0,0,1,1]), correct, tagged with the job. The cluster is
 # torn down whatever happens (trap, and a reaper should this script be killed).
 #   bash test_local_slurm.sh ATTNBENCH
 set -euo pipefail
@@ -27,14 +28,18 @@ trap 'exit 130' INT TERM
 
 "$SOURCE_DIR/scripts/cluster/local-slurm.sh" up "$work/cluster" --owner $$
 source "$work/cluster/env"
-kernels=$(test_kernels "$ATTNBENCH")
-IFS=, read -r -a kernel_list <<< "$kernels"
+kernels=$(test_kernel_patterns "$ATTNBENCH")
+kernel_ids=$(test_kernel_ids "$ATTNBENCH")
+IFS=, read -r -a kernel_list <<< "$kernel_ids"
 IFS=, read -r -a problem_list <<< "$TEST_PROBLEMS"
 
-job=$(cd "$work" && sbatch --parsable -N 2 --ntasks-per-node=1 --cpus-per-task=2 --time=5 --output="$work/job.out" \
+# Two nodes x two ranks x one core each (the nodes share this machine's two cores, so one rank per
+# node would pin both to the same core). The ranks on the two nodes share a host name, so shared
+# memory between them is off (DIR/env: TCP only).
+job=$(cd "$work" && sbatch --parsable -N 2 --ntasks-per-node=2 --cpus-per-task=1 --time=5 --output="$work/job.out" \
         "$SOURCE_DIR/scripts/slurm/attnbench-sweep.sbatch" --kernels "$kernels" --problems "$TEST_PROBLEMS" \
-        --run-dir "$work/run" --attnbench "$ATTNBENCH" -- --check --min-time 0)
-echo "$TEST_NAME: job $job: $kernels on $TEST_PROBLEMS"
+        --run-dir "$work/run" --attnbench "$ATTNBENCH" -- "${TEST_RUN_ARGS[@]}")
+echo "$TEST_NAME: cluster up, job $job submitted after $SECONDS s: $kernels on $TEST_PROBLEMS"
 
 # Wait for the job, at most 45 s.
 deadline=$((SECONDS + 45)) state=""
@@ -46,15 +51,17 @@ exit_code=$(scontrol show job "$job" | sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p'
 [ "$state" = COMPLETED ] && [ "$exit_code" = 0:0 ] ||
   fail "job $job ended $state (exit $exit_code) after $SECONDS s; expected COMPLETED with exit 0"
 
+echo "$TEST_NAME: job $job finished after $SECONDS s; steps (seconds in column 7):"
+cat "$work/run/steps.tsv"
 python3 "$SOURCE_DIR/tests/cluster/check_records.py" "$work/run/results.jsonl" \
-  --records $(( ${#kernel_list[@]} * ${#problem_list[@]} )) --ranks 2 --hosts n1,n2 --kernels "$kernels" \
+  --records $(( ${#kernel_list[@]} * ${#problem_list[@]} )) --ranks 4 --hosts n1,n2 --kernels "$kernel_ids" \
   --slurm-job "$job"
 
 # The run directory documents the run: the exact commands, the environment, each step, the summary.
-grep -q -- "srun --mpi=pmix --nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=2 --cpu-bind=verbose,cores" \
+grep -q -- "srun --mpi=pmix --nodes=2 --ntasks=4 --ntasks-per-node=2 --cpus-per-task=1 --cpu-bind=verbose,cores" \
   "$work/run/command.txt" || fail "command.txt lacks the srun line"
 grep -qx "SLURM_JOB_ID=$job" "$work/run/environment.txt" || fail "environment.txt lacks SLURM_JOB_ID=$job"
-[ "$(tail -n +2 "$work/run/steps.tsv" | awk -F'\t' '$6 == 0' | wc -l)" -eq "${#problem_list[@]}" ] ||
+[ "$(tail -n +2 "$work/run/steps.tsv" | awk -F'\t' '$6 == 0' | wc -l)" -eq ${#problem_list[@]} ] ||
   fail "steps.tsv does not show ${#problem_list[@]} steps exiting 0"
 grep -q "cpu-bind" "$work"/run/steps/001-*.err || fail "the step's .err lacks srun's binding report"
 grep -q "^Hosts: n1, n2" "$work/run/summary.txt" || fail "summary.txt does not name hosts n1, n2"

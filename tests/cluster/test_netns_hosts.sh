@@ -26,17 +26,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" up "$work/net" --owner $$
-kernels=$(test_kernels "$ATTNBENCH")
-IFS=, read -r -a kernel_list <<< "$kernels"
+kernels=$(test_kernel_patterns "$ATTNBENCH")
+kernel_ids=$(test_kernel_ids "$ATTNBENCH")
+IFS=, read -r -a kernel_list <<< "$kernel_ids"
 IFS=, read -r -a problem_list <<< "$TEST_PROBLEMS"
 
 timeout 60 "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" run "$work/net" -- \
   "$SOURCE_DIR/scripts/mpirun-sweep.sh" --hostfile "$work/net/hostfile" --bind none --nodes 2 --ranks-per-node 1 \
   --threads 1 --kernels "$kernels" --problems "$TEST_PROBLEMS" --run-dir "$work/run" --attnbench "$ATTNBENCH" \
-  -- --check --min-time 0 > "$work/sweep.log" 2>&1 || fail "the sweep exited $? (log below)"
+  -- "${TEST_RUN_ARGS[@]}" > "$work/sweep.log" 2>&1 || fail "the sweep exited $? (log below)"
 
 python3 "$SOURCE_DIR/tests/cluster/check_records.py" "$work/run/results.jsonl" \
-  --records $(( ${#kernel_list[@]} * ${#problem_list[@]} )) --ranks 2 --hosts h1,h2 --kernels "$kernels"
+  --records $(( ${#kernel_list[@]} * ${#problem_list[@]} )) --ranks 2 --hosts h1,h2 --kernels "$kernel_ids"
 
 # The ranks' messages went over the veth pair, both ways (not over some shared loopback).
 for host in h1 h2; do
