@@ -2,7 +2,8 @@
 # Two ranks on two "hosts" (network namespaces h1 and h2, each with its own host name) talking over
 # TCP across a veth pair: scripts/mpirun-sweep.sh with a hostfile, Open MPI launching through the rsh
 # agent. Checks that the records say two hosts and are correct, and that traffic really crossed the
-# veth. The namespaces are deleted whatever happens (trap, and a reaper should this script be killed).
+# veth. The namespaces are deleted whatever happens (trap, and a reaper should this script be killed);
+# the reaper itself is checked too.
 #   bash test_netns_hosts.sh ATTNBENCH
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -13,7 +14,9 @@ allow_mpi_as_root
 work=$(mktemp -d /tmp/attnbench-test-netns.XXXXXX)
 cleanup() {
   local status=$?
-  "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" down "$work/net" > /dev/null 2>&1 || status=1
+  for net in "$work"/net*; do
+    "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" down "$net" > /dev/null 2>&1 || status=1
+  done
   if [ "$status" -ne 0 ]; then
     for f in "$work/sweep.log" "$work/run/summary.txt" "$work"/run/steps/*.err; do
       [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
@@ -49,4 +52,15 @@ for host in h1 h2; do
 done
 grep -q -- "--hostfile $work/net/hostfile --map-by ppr:1:node --bind-to none" "$work/run/command.txt" ||
   fail "command.txt lacks the mpirun line"
+
+# The reaper: hosts whose owner ends (here a short sleep) go away without anyone calling down.
+sleep 1 &
+owner=$!
+"$SOURCE_DIR/scripts/cluster/netns-hosts.sh" up "$work/net-reaped" --owner "$owner" > /dev/null
+wait "$owner"
+deadline=$((SECONDS + 10))
+while ip netns list | grep -qF "$(awk '$1 == "h1" { print $2 }' "$work/net-reaped/hosts")"; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "the hosts outlived their owner by 10 s: the reaper did not delete them"
+  sleep 0.2
+done
 echo "$TEST_NAME: passed in $SECONDS s"
