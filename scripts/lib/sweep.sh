@@ -45,8 +45,8 @@ ab_require_positive_ints() {
   done
 }
 
-# The options both scripts share. The script's own options go to ab_script_option NAME VALUE, which
-# returns 0 and sets AB_SHIFT (1 or 2) when it took the option, 1 when it does not know it.
+# The options both scripts share. The script's own options go to ab_script_option NAME VALUE ARGS_LEFT,
+# which returns 0 and sets AB_SHIFT (the words it took) when it knows the option, 1 when it does not.
 AB_NODES=() AB_RANKS_PER_NODE=() AB_THREADS=() AB_KERNELS=() AB_PROBLEMS=() AB_RUN_ARGS=()
 AB_LAUNCHER_ARGS=() AB_RUN_DIR="" AB_ATTNBENCH="" AB_DRY_RUN=0 AB_INVOCATION=""
 ab_parse_options() {
@@ -121,8 +121,8 @@ ab_check_kernels() {
   local listing pattern id ok
   listing=$("$AB_ATTNBENCH" list --json) || ab_die "'$AB_ATTNBENCH list --json' failed; is the build complete?"
   local -a ids families
-  mapfile -t ids < <(sed -n 's/^ *"id": "\(.*\)",\{0,1\}$/\1/p' <<< "$listing")
-  mapfile -t families < <(sed -n 's/^ *"family": "\(.*\)",\{0,1\}$/\1/p' <<< "$listing")
+  mapfile -t ids < <(grep -o '"id": *"[^"]*"' <<< "$listing" | cut -d'"' -f4)
+  mapfile -t families < <(grep -o '"family": *"[^"]*"' <<< "$listing" | cut -d'"' -f4)
   for pattern in "${AB_KERNELS[@]}"; do
     ok=0
     [ "$pattern" = all ] && ok=1
@@ -166,6 +166,8 @@ ab_sweep() {
   local kernels n r t p step=0 failed=0 rc name
   kernels=$(IFS=,; echo "${AB_KERNELS[*]}")
   if [ "$AB_DRY_RUN" -eq 0 ]; then
+    # Killed (scancel, the time limit): the records are safe already; say how far the sweep got.
+    trap 'echo "$AB_PROG: interrupted during step $step" >&2; ab_summarize; exit 143' TERM INT
     ab_write_environment
     echo "$AB_INVOCATION" > "$AB_RUN_DIR/command.txt"
     printf 'step\tnodes\tranks_per_node\tthreads\tproblem\texit\tseconds\n' > "$AB_RUN_DIR/steps.tsv"
@@ -180,7 +182,7 @@ ab_sweep() {
         ab_shell_words "${cmd[@]}"
         continue
       fi
-      name=$(printf '%03d-n%s-r%s-t%s-%s' "$step" "$n" "$r" "$t" "$p")
+      name=$(printf '%03d-n%s-r%s-t%s-%s' "$step" "$n" "$r" "$t" "${p//[^A-Za-z0-9_.-]/_}")
       ab_shell_words "${cmd[@]}" >> "$AB_RUN_DIR/command.txt"
       echo "$AB_PROG: step $step: $n node(s) x $r rank(s) x $t thread(s), $p"
       local start=$EPOCHREALTIME

@@ -38,7 +38,7 @@ test_kernel_patterns() {
   else echo mha.blocked.omp; fi
 }
 test_kernel_ids() {
-  "$1" list --json | sed -n 's/^ *"id": "\(.*\)",\{0,1\}$/\1/p' |
+  "$1" list --json | grep -o '"id": *"[^"]*"' | cut -d'"' -f4 |
     awk '$0 == "mha.blocked.omp" || /^mha\..*\.mpi$/' | paste -sd, -
 }
 
