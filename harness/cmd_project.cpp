@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "attnbench/cost_model.hpp"
 #include "cli_parse.hpp"
@@ -231,9 +232,10 @@ int run_validation(const po::variables_map& vm, const NetworkModel& net, const s
                  note});
     if (out) out->append(to_json(row));
   }
-  std::cout << "\nrates: ";
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    if (i == 0 || rows[i].rate_source != rows[i - 1].rate_source) std::cout << (i ? "; " : "") << rows[i].rate_source;
+  std::set<std::string> sources;
+  for (const ValidationRow& row : rows) sources.insert(row.rate_source);
+  std::cout << "\nsingle-rank rates:";
+  for (const std::string& source : sources) std::cout << "\n  " << source;
   std::cout << "\n";
   return beyond ? kExitCheckFailed : kExitOk;
 }

@@ -26,7 +26,8 @@ std::optional<ComputeRate> single_rank_rate(const std::vector<nlohmann::json>& r
       continue;
     if (!r.contains("work") || !r["work"].contains("flops") || !r["work"]["flops"].is_number()) continue;
     const double gflops = r["work"]["flops"].get<double>() / median_of(r) * 1e-9;
-    return ComputeRate{gflops, id + " at 1 rank: " + format_number(gflops) + " GFLOP/s"};
+    return ComputeRate{gflops, id + " on " + problem_str + " at 1 rank, " + std::to_string(threads) +
+                                   " thread(s): " + format_number(gflops) + " GFLOP/s"};
   }
   return std::nullopt;
 }
