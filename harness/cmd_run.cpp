@@ -204,6 +204,7 @@ ConsoleTable make_table(const std::vector<Problem>& problems) {
   return ConsoleTable(std::cout, {{"problem", width, false},
                                   {"kernel", 18, false},
                                   {"thr", 3},
+                                  {"ranks", 5},
                                   {"median", 9},
                                   {"+-95%", 6},
                                   {"GFLOP/s", 8},
@@ -215,7 +216,7 @@ ConsoleTable make_table(const std::vector<Problem>& problems) {
 }
 
 std::vector<std::string> table_row(const CaseOutcome& c, std::optional<double> baseline_median) {
-  std::vector<std::string> row{c.problem.str(), c.kernel->id(), std::to_string(c.threads)};
+  std::vector<std::string> row{c.problem.str(), c.kernel->id(), std::to_string(c.threads), std::to_string(c.ranks)};
   if (c.time) {
     const Rates r = rates_for(c);
     // The interval only means "95%" from 6 repetitions on; below that the column says so.
