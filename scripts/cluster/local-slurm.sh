@@ -72,6 +72,9 @@ SelectTypeParameters=CR_Core
 MpiDefault=none
 ReturnToService=2
 KillWait=2
+# The nodes are described as one socket of \$(nproc) cores whatever the real topology (sockets,
+# hyper-threads): take that description as given rather than draining a node over the difference.
+SlurmdParameters=config_overrides
 TmpFS=$dir/tmp/%n
 EOF
   for i in $(seq "$nodes"); do
