@@ -109,15 +109,25 @@ TEST_P(MpiKernel, MatchesReferenceOrRefusesTheSplit) {
     const CheckResult r = compare_to_reference(out, reference_forward(p_, in));
     EXPECT_LE(r.max_rel_error, kernel_->info().caps.tolerance) << "worst element " << r.worst_index;
   }
-  // A second run with other activations (same weights) must read them.
+  // A second run with other activations (same weights) must read them; and two threads per rank
+  // (OpenMP workers beside the thread that drives MPI) give the same answer.
   TensorSet other = make_inputs(p_, 99);
   for (const TensorSpec& spec : input_specs(p_))
     if (spec.role == TensorRole::weight) std::memcpy(other.at(spec.name).raw(), in.at(spec.name).raw(), in.at(spec.name).bytes());
   prepared->run(other, out);
   prepared->collect_output(out);
+  RunContext two = ctx_;
+  two.threads = 2;
+  Tensor out2 = make_output(p_);
+  std::unique_ptr<PreparedKernel> threaded = kernel_->prepare(p_, other, two);
+  threaded->run(other, out2);
+  threaded->collect_output(out2);
   if (world_rank() == 0) {
-    const CheckResult r = compare_to_reference(out, reference_forward(p_, other));
+    const Tensor ref = reference_forward(p_, other);
+    CheckResult r = compare_to_reference(out, ref);
     EXPECT_LE(r.max_rel_error, kernel_->info().caps.tolerance) << "second inputs, worst element " << r.worst_index;
+    r = compare_to_reference(out2, ref);
+    EXPECT_LE(r.max_rel_error, kernel_->info().caps.tolerance) << "two threads per rank, worst element " << r.worst_index;
   }
 }
 
