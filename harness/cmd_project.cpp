@@ -127,6 +127,7 @@ ComputeRate compute_rate_from(const po::variables_map& vm, const Problem& proble
       throw UsageError("--compute-from " + path.string() + ": " + e.what());
     }
   }
+  if (const std::string why = cannot_measure(threads); !why.empty()) throw UsageError("--threads: " + why);
   std::cerr << "measuring the single-rank compute rate (pass --compute-from or --gflops to skip)...\n";
   return measure_compute_rate(problem, threads);
 }

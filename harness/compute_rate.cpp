@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
@@ -48,7 +49,15 @@ ComputeRate compute_rate_from_records(const std::vector<nlohmann::json>& records
                       std::to_string(threads) + " thread(s): " + format_number(median) + " GFLOP/s (from the results file)"};
 }
 
+std::string cannot_measure(int threads) {
+  const unsigned cpus = std::thread::hardware_concurrency();
+  if (cpus == 0 || unsigned(threads) <= cpus) return "";
+  return "cannot measure a " + std::to_string(threads) + "-thread rank on this " + std::to_string(cpus) +
+         "-CPU machine; pass --gflops or --compute-from with a record measured on the target node";
+}
+
 ComputeRate measure_compute_rate(const Problem& problem, int threads) {
+  if (const std::string why = cannot_measure(threads); !why.empty()) throw std::invalid_argument(why);
   const std::string id = threads > 1 ? "mha.blocked.omp" : "mha.blocked.serial";
   const Kernel* kernel = find_kernel(id);
   if (!kernel) throw std::runtime_error(id + " is not registered in this build; pass --compute-from or --gflops");

@@ -23,9 +23,15 @@ struct ComputeRate {
 ComputeRate compute_rate_from_records(const std::vector<nlohmann::json>& records, const std::string& kernel_pattern,
                                       int threads, const Problem& problem);
 
+/// Why measure_compute_rate cannot measure `threads` threads here ("" when it can): more threads than
+/// this machine's logical CPUs would measure time-slicing, not a node.
+std::string cannot_measure(int threads);
+
 /// Measures the blocked kernel (mha.blocked.serial on 1 thread, mha.blocked.omp on more) on a probe
 /// of `problem`'s shape cut to at most 2 heads and 2048 tokens (a fraction of a second), median of
-/// a few repetitions. Throws std::runtime_error when the kernel fails or is not registered.
+/// a few repetitions. Throws std::invalid_argument when `threads` exceeds this machine's logical CPUs
+/// (the figure would describe time-slicing, not a node), std::runtime_error when the kernel fails or
+/// is not registered.
 ComputeRate measure_compute_rate(const Problem& problem, int threads);
 
 }  // namespace attnbench

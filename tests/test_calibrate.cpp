@@ -354,6 +354,7 @@ const BadInput kBadInputs[] = {
      "/nonexistent/r.jsonl"},
     {"run_machine_missing", "run --kernel mha.naive.serial --problem b1_h2_sq16_d8 --machine /nonexistent/p.json",
      "--machine: /nonexistent/p.json"},
+    {"project_threads_beyond_cpus", "project --problem b1_h4_sq64_d16 --threads 4096", "pass --gflops"},
     {"project_validate_missing", "project --validate /nonexistent/r.jsonl", "/nonexistent/r.jsonl"},
 };
 
