@@ -32,6 +32,19 @@ std::optional<ComputeRate> single_rank_rate(const std::vector<nlohmann::json>& r
   return std::nullopt;
 }
 
+/// The slowest rank's seconds in `phase`, from the record's comm.phases (absent in older records).
+std::optional<double> measured_phase_seconds(const nlohmann::json& r, const std::string& phase) {
+  if (!r.contains("comm") || !r["comm"].is_object() || !r["comm"].contains("phases") || !r["comm"]["phases"].is_array())
+    return std::nullopt;
+  for (const nlohmann::json& p : r["comm"]["phases"]) {
+    if (!p.is_object() || p.value("phase", "") != phase || !p.contains("seconds")) continue;
+    const nlohmann::json& s = p["seconds"];
+    if (s.is_number()) return s.get<double>();
+    if (s.is_object() && s.contains("max_s") && s["max_s"].is_number()) return s["max_s"].get<double>();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<ValidationRow> validate_model(const std::vector<nlohmann::json>& records, const ValidationOptions& options,
@@ -85,6 +98,8 @@ std::vector<ValidationRow> validate_model(const std::vector<nlohmann::json>& rec
            row.predicted.reason + ") but the file has a measurement");
       continue;
     }
+    for (const PhaseTime& t : row.predicted.phases)
+      row.phases.push_back({t.term.phase, measured_phase_seconds(r, t.term.phase), t.seconds});
     row.error = (row.predicted.time_s - row.measured_s) / row.measured_s;
     row.oversubscribed = row.predicted.share < 1;
     if (row.oversubscribed)
@@ -97,6 +112,11 @@ std::vector<ValidationRow> validate_model(const std::vector<nlohmann::json>& rec
 }
 
 nlohmann::json to_json(const ValidationRow& row) {
+  nlohmann::json phases = nlohmann::json::array();
+  for (const ValidationRow::Phase& p : row.phases)
+    phases.push_back({{"phase", p.phase},
+                      {"measured_s", p.measured_s ? nlohmann::json(*p.measured_s) : nlohmann::json(nullptr)},
+                      {"predicted_s", p.predicted_s}});
   return {{"kind", "model_validation"},
           {"schema_version", 1},
           {"kernel", row.kernel},
@@ -113,6 +133,7 @@ nlohmann::json to_json(const ValidationRow& row) {
           {"predicted_compute_s", row.predicted.compute_s},
           {"predicted_comm_s", row.predicted.comm_s},
           {"predicted_exposed_comm_s", row.predicted.exposed_comm_s},
+          {"phases", phases},
           {"error", row.error},
           {"oversubscribed", row.oversubscribed},
           {"rate_source", row.rate_source},

@@ -26,6 +26,13 @@ struct ValidationRow {
   int ranks = 1, threads = 1, nodes = 1, cores_per_node = 0;
   double measured_s = 0;
   std::optional<double> measured_comm_s;  ///< the record's comm.seconds, when it has one
+  /// Per phase: the record's slowest-rank seconds (comm.phases[].seconds.max_s) beside the model's.
+  struct Phase {
+    std::string phase;
+    std::optional<double> measured_s;
+    double predicted_s = 0;
+  };
+  std::vector<Phase> phases;
   Projection predicted;
   double error = 0;                       ///< (predicted - measured) / measured
   bool oversubscribed = false;            ///< ranks x threads on a node > its cores

@@ -337,6 +337,12 @@ nlohmann::json record(const std::string& kernel, const Problem& p, int ranks, in
           {"provenance", {{"cores", cores}, {"nodes", nodes}}}};
 }
 
+/// The record with one communication phase as the MPI kernels write it.
+nlohmann::json with_phase(nlohmann::json r, const std::string& phase, double max_s) {
+  r["comm"]["phases"] = {{{"phase", phase}, {"bytes", 8000}, {"seconds", {{"min_s", max_s / 2}, {"mean_s", max_s}, {"max_s", max_s}}}}};
+  return r;
+}
+
 TEST(ComputeRateFromRecords, PrefersTheProblemItselfElseTheMedian) {
   const Problem a = make_problem(1, 4, 4, 100, 100, 10, 10), b = make_problem(1, 2, 2, 50, 50, 10, 10);
   const std::vector<nlohmann::json> records{
@@ -363,7 +369,7 @@ TEST(Validation, ComparesWithTheMeasurementAndExplainsOversubscription) {
   const NetworkModel net = network_custom(1, 8, 1);
   const Projection at2 = project(Strategy::tp, p, 2, one_gflops(), net);
   const std::vector<nlohmann::json> records{record("mha.blocked.serial", p, 1, 1, 1.6e-3),
-                                            record("mha.tp.mpi", p, 2, 1, at2.time_s * 1.1),
+                                            with_phase(record("mha.tp.mpi", p, 2, 1, at2.time_s * 1.1), "gather", 2e-5),
                                             record("mha.tp.mpi", p, 4, 1, 2e-3),
                                             record("mha.ring.mpi", make_problem(1, 1, 1, 8, 8, 4, 4), 2, 1, 1e-3)};
   std::vector<std::string> skipped;
@@ -378,6 +384,11 @@ TEST(Validation, ComparesWithTheMeasurementAndExplainsOversubscription) {
   EXPECT_TRUE(rows[1].oversubscribed);
   EXPECT_NEAR(rows[1].predicted.compute_s, 1.6e-3 / 4 / 0.5, 1e-15);
   EXPECT_NE(rows[1].note.find("4 ranks x 1 thread(s) on 2 cores"), std::string::npos) << rows[1].note;
+  ASSERT_EQ(rows[0].phases.size(), 1u);
+  EXPECT_EQ(rows[0].phases[0].phase, "gather");
+  EXPECT_NEAR(*rows[0].phases[0].measured_s, 2e-5, 1e-18);
+  EXPECT_NEAR(rows[0].phases[0].predicted_s, 9e-6, 1e-15);  // (P-1)(alpha + 8000 beta)
+  EXPECT_FALSE(rows[1].phases[0].measured_s) << "that record has no phases";
   const nlohmann::json j = to_json(rows[1]);
   EXPECT_EQ(j["kind"], "model_validation");
   EXPECT_EQ(j["oversubscribed"], true);
