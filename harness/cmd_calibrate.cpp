@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 po::options_description calibrate_options() {
-  po::options_description o("attnbench calibrate: measure this machine (and, under mpirun/srun, its network)\n");
+  po::options_description o("Options");
   o.add_options()
       ("help,h", "show this help")
       ("threads", po::value<std::string>(), "thread counts to measure the compute peaks at, comma-separated "
@@ -141,7 +141,8 @@ int cmd_calibrate(const std::vector<std::string>& args, const MpiSession& mpi) {
   const po::options_description options = calibrate_options();
   const po::variables_map vm = parse_args("calibrate", args, options);
   if (vm.count("help")) {
-    std::cout << "usage: attnbench calibrate [--threads 1,2] [--out FILE] [--quick]\n"
+    std::cout << "attnbench calibrate: measure this machine (and, under mpirun/srun, its network)\n\n"
+                 "usage: attnbench calibrate [--threads 1,2] [--out FILE] [--quick]\n"
                  "       mpirun -np 2 --bind-to none attnbench calibrate ...   (also measures the network)\n\n"
               << options << "\nExit status: 0 ok, 2 bad input.\n";
     return kExitOk;
