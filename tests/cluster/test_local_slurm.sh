@@ -49,9 +49,10 @@ mpirun_job=$(cd "$work" && sbatch --parsable -N 2 --ntasks-per-node=2 --cpus-per
         --attnbench "$ATTNBENCH" -- "${TEST_RUN_ARGS[@]}")")
 echo "$TEST_NAME: cluster up, jobs $job and $mpirun_job submitted after $SECONDS s: $kernels on $TEST_PROBLEMS"
 
-# Waits for a job, until at most 50 s into the test; fails unless it completed with exit 0.
+# Waits for a job, until at most 80 s into the test (a loaded machine, the sanitizer build); fails
+# unless it completed with exit 0.
 wait_for_job() {
-  local id=$1 deadline=50 state="" exit_code
+  local id=$1 deadline=80 state="" exit_code
   while [ "$SECONDS" -lt "$deadline" ]; do
     state=$(scontrol show job "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
     case "$state" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.5 ;; *) break ;; esac
