@@ -12,6 +12,15 @@
 
 namespace attnbench {
 
+bool readable_record(const nlohmann::json& r) {
+  auto is = [&](const char* key, bool (nlohmann::json::*type)() const noexcept) {
+    return r.contains(key) && (r[key].*type)();
+  };
+  return r.is_object() && is("kernel", &nlohmann::json::is_string) && is("status", &nlohmann::json::is_string) &&
+         is("problem_str", &nlohmann::json::is_string) && is("threads", &nlohmann::json::is_number_integer) &&
+         is("ranks", &nlohmann::json::is_number_integer);
+}
+
 ComputeRate compute_rate_from_records(const std::vector<nlohmann::json>& records, const std::string& kernel_pattern,
                                       int threads, const Problem& problem) {
   std::set<std::string> ids;
@@ -19,6 +28,7 @@ ComputeRate compute_rate_from_records(const std::vector<nlohmann::json>& records
   std::vector<double> rates;
   std::set<std::string> seen;  // what the file held, for the error message
   for (const nlohmann::json& r : records) {
+    if (!readable_record(r)) continue;
     const std::string kernel = r.value("kernel", "");
     if (!ids.count(kernel)) continue;
     seen.insert(kernel + " x" + std::to_string(r.value("threads", 0)) + " threads, " +

@@ -16,6 +16,11 @@ struct ComputeRate {
   std::string source;  ///< one line: which records or which measurement
 };
 
+/// Whether a results record has the fields the model reads with the right types (kernel, status and
+/// problem_str strings; threads and ranks whole numbers): others (a hand-edited or foreign line) are
+/// passed over rather than stopping the command.
+bool readable_record(const nlohmann::json& r);
+
 /// From results records: those with status "ok", ranks 1, `threads` threads and a kernel among
 /// select_kernels(kernel_pattern) (an id, a glob such as "mha.blocked.*"). The record of `problem` itself if there is one, else the
 /// median rate of all of them (the blocked kernel's rate is nearly flat in the shape). Throws

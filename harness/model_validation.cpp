@@ -19,6 +19,7 @@ double median_of(const nlohmann::json& r) { return r["time"]["median_s"].get<dou
 std::optional<ComputeRate> single_rank_rate(const std::vector<nlohmann::json>& records, const std::string& kernel,
                                             const std::string& problem_str, int threads) {
   for (const nlohmann::json& r : records) {
+    if (!readable_record(r)) continue;
     const std::string id = r.value("kernel", "");
     const bool match = kernel == "blocked" ? id.rfind("mha.blocked.", 0) == 0 : id == kernel;
     if (!match || !is_ok_timed(r) || r.value("ranks", 0) != 1 || r.value("threads", 0) != threads ||
@@ -54,6 +55,7 @@ std::vector<ValidationRow> validate_model(const std::vector<nlohmann::json>& rec
     if (skipped) skipped->push_back(why);
   };
   for (const nlohmann::json& r : records) {
+    if (!readable_record(r)) continue;
     const std::string kernel = r.value("kernel", "");
     std::optional<Strategy> strategy;
     for (Strategy s : kAllStrategies)

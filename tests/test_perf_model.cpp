@@ -350,6 +350,10 @@ TEST(ComputeRateFromRecords, PrefersTheProblemItselfElseTheMedian) {
       record("mha.blocked.serial", b, 1, 1, flops(b).total() / 80e9),
       record("mha.blocked.serial", b, 1, 2, flops(b).total() / 150e9),
       record("mha.naive.serial", a, 1, 1, flops(a).total() / 5e9)};
+  std::vector<nlohmann::json> with_junk = records;
+  with_junk.push_back({{"kernel", "mha.blocked.serial"}, {"threads", "one"}});  // passed over, no exception
+  with_junk.push_back(nlohmann::json::array());
+  EXPECT_NEAR(compute_rate_from_records(with_junk, "mha.blocked.*", 1, a).gflops, 90, 1e-9);
   EXPECT_NEAR(compute_rate_from_records(records, "mha.blocked.*", 1, a).gflops, 90, 1e-9);
   const Problem other = make_problem(1, 8, 8, 64, 64, 8, 8);
   EXPECT_NEAR(compute_rate_from_records(records, "mha.blocked.*", 1, other).gflops, 85, 1e-9);  // median of 90, 80
@@ -371,7 +375,8 @@ TEST(Validation, ComparesWithTheMeasurementAndExplainsOversubscription) {
   const std::vector<nlohmann::json> records{record("mha.blocked.serial", p, 1, 1, 1.6e-3),
                                             with_phase(record("mha.tp.mpi", p, 2, 1, at2.time_s * 1.1), "gather", 2e-5),
                                             record("mha.tp.mpi", p, 4, 1, 2e-3),
-                                            record("mha.ring.mpi", make_problem(1, 1, 1, 8, 8, 4, 4), 2, 1, 1e-3)};
+                                            record("mha.ring.mpi", make_problem(1, 1, 1, 8, 8, 4, 4), 2, 1, 1e-3),
+                                            {{"kernel", "mha.tp.mpi"}, {"status", "ok"}, {"ranks", "two"}}};
   std::vector<std::string> skipped;
   const std::vector<ValidationRow> rows = validate_model(records, {net, 2, std::nullopt}, &skipped);
   ASSERT_EQ(rows.size(), 2u);
