@@ -29,7 +29,7 @@ require_root_and_tools() {
 # components it unloads at MPI_Finalize: suppress those (tests/lsan-openmpi.supp, which needs the full
 # unwinder to see through the unloaded code) and keep checking everything else. Uninstrumented builds
 # ignore it.
-export LSAN_OPTIONS="suppressions=$SOURCE_DIR/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="suppressions=$SOURCE_DIR/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 # Open MPI refuses to run as root without these.
 allow_mpi_as_root() {
