@@ -48,7 +48,7 @@ const std::vector<std::string> kShapes = {
     "b3_h4_sq11_d8_padding",                 // lengths 0, random, 11
     "b1_h3_sq301_d16_causal",                // several KV tiles per ring block, zig-zag
     "b2_h4_sq1_skv40_d8",                    // decode (the ring refuses it beyond one rank)
-    "b2_h4_sq15_d8_multiplicative",          // tp and ulysses only
+    "b2_h4_sq15_d8_multiplicative",
     "b1_h4_sq13_d8_causal_additive",         // tp and ulysses only
     "b2_h4_sq19_d24_causal_proj",
     "b3_h6_hk2_sq9_skv14_d8_padding_proj",   // grouped-query + padding with projections

@@ -51,7 +51,8 @@ class Ring final : public PreparedKernel {
     const std::int64_t lq = rows_in(q_rows_[r]);
     std::int64_t max_keys = 0;
     for (int s = 0; s < P; ++s) max_keys = std::max(max_keys, rows_in(kv_rows_[s]));
-    state_ = PartialAttention(p, q_rows_[r], max_keys, threads_);
+    state_ = PartialAttention(p, q_rows_[r], max_keys, threads_,
+                              p.score == Score::multiplicative ? t.at("w_score").as<float>().data() : nullptr);
     if (p.projections) {
       for (const char* name : {"w_q", "b_q", "w_k", "b_k", "w_v", "b_v", "w_o", "b_o"}) {
         const auto w = t.at(name).as<float>();
@@ -207,7 +208,7 @@ class RingKernel final : public MpiKernel {
 
 Capabilities ring_capabilities() {
   Capabilities c = all_features(Parallelism::mpi, 1e-4);
-  c.scores = {Score::scaled_dot};  // the additive and multiplicative forms would need their per-head packing here
+  c.scores = {Score::scaled_dot, Score::multiplicative};  // additive would need its per-head key packing here
   return c;
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "mpi_kernel.hpp"
+
 namespace attnbench::kernels::mpi {
 namespace {
 
@@ -22,10 +24,12 @@ std::int64_t PartialAttention::workspace_bytes(const Problem& p, std::int64_t ro
                                                int threads) {
   const std::int64_t dvp = blocked::round_up(p.value_dim, 16), state = p.batch * p.heads * rows;
   const std::int64_t packed = p.batch * p.kv_heads * max_tiles(max_block_keys) * kBc * (p.head_dim + dvp);
-  return 4 * (state * (p.head_dim + 2 + dvp) + packed + threads * scratch_floats()) + 8 * (p.batch + 1) * rows;
+  const std::int64_t score = p.score == Score::multiplicative ? p.heads * p.head_dim * p.head_dim + rows * p.head_dim : 0;
+  return 4 * (state * (p.head_dim + 2 + dvp) + packed + threads * scratch_floats() + score) + 8 * (p.batch + 1) * rows;
 }
 
-PartialAttention::PartialAttention(const Problem& p, std::vector<Range> rows, std::int64_t max_block_keys, int threads)
+PartialAttention::PartialAttention(const Problem& p, std::vector<Range> rows, std::int64_t max_block_keys, int threads,
+                                   const float* w_score)
     : p_(p), mk_(&blocked::micro_kernels(blocked::select_isa())), rows_(std::move(rows)) {
   for (const Range& r : rows_) {
     for (std::int64_t i = r.begin; i < r.end; ++i) global_.push_back(i);
@@ -43,6 +47,14 @@ PartialAttention::PartialAttention(const Problem& p, std::vector<Range> rows, st
   packed_v_.resize(std::size_t(p.batch * p.kv_heads * max_tiles_ * kBc * dvp_));
   scratch_.resize(std::size_t(threads * scratch_floats()));
   kv_tiles_.reserve(std::size_t(max_tiles_));
+  if (w_score) {  // s = q^T W_h k: the query side becomes q W_h = q (W_h^T)^T, a linear() with W_h^T
+    const std::int64_t d = p.head_dim;
+    w_t_.resize(std::size_t(p.heads * d * d));
+    for (std::int64_t h = 0; h < p.heads; ++h)
+      for (std::int64_t a = 0; a < d; ++a)
+        for (std::int64_t c = 0; c < d; ++c) w_t_[std::size_t((h * d + c) * d + a)] = w_score[(h * d + a) * d + c];
+    q_tmp_.resize(std::size_t(lq_ * d));
+  }
 }
 
 void PartialAttention::start(const float* q, bool global_rows, const std::int32_t* lengths) {
@@ -59,6 +71,13 @@ void PartialAttention::start(const float* q, bool global_rows, const std::int32_
       if (p.mask == Mask::causal) limit = std::min(limit, i + p.seq_kv - p.seq_q + 1);
       limit_[std::size_t(b * lq_ + rho)] = std::max<std::int64_t>(limit, 0);
     }
+  if (!w_t_.empty())
+    for (std::int64_t b = 0; b < p.batch; ++b)
+      for (std::int64_t h = 0; h < p.heads; ++h) {
+        float* rows = q_.data() + state_index(b, h, 0) * d;
+        std::copy(rows, rows + lq_ * d, q_tmp_.begin());
+        linear(q_tmp_.data(), d, lq_, d, w_t_.data() + h * d * d, d, nullptr, rows, d, d, 1);
+      }
   std::fill(m_.begin(), m_.end(), kNegInf);
   std::fill(l_.begin(), l_.end(), 0.0f);
   std::fill(o_.begin(), o_.end(), 0.0f);

@@ -37,9 +37,11 @@ using AlignedFloats = std::vector<float, Aligned64<float>>;
 class PartialAttention {
  public:
   PartialAttention() = default;
-  /// Query rows `rows` (global ranges, increasing) of a scaled_dot problem `p`; blocks of at most
-  /// `max_block_keys` keys in at most two ranges; `threads` scratch slots.
-  PartialAttention(const Problem& p, std::vector<Range> rows, std::int64_t max_block_keys, int threads);
+  /// Query rows `rows` (global ranges, increasing) of a scaled_dot or multiplicative problem `p`
+  /// (`w_score` [H][d][d] for the latter, else null); blocks of at most `max_block_keys` keys in at
+  /// most two ranges; `threads` scratch slots.
+  PartialAttention(const Problem& p, std::vector<Range> rows, std::int64_t max_block_keys, int threads,
+                   const float* w_score = nullptr);
   static std::int64_t workspace_bytes(const Problem& p, std::int64_t rows, std::int64_t max_block_keys, int threads);
 
   /// Begins a forward pass: prepares the query rows and clears the state. `q` is [B][seq][H*d]: with
@@ -72,7 +74,8 @@ class PartialAttention {
   std::vector<std::int64_t> global_;  // [lq]: global row of each local row
   std::vector<QTile> q_tiles_;
   std::vector<KvTile> kv_tiles_;      // of the block being folded in
-  AlignedFloats q_;                   // [B][H][lq][d]: q * log2(e)/sqrt(d)
+  AlignedFloats q_;                   // [B][H][lq][d]: q * log2(e)/sqrt(d), times W_h (multiplicative)
+  std::vector<float> w_t_, q_tmp_;    // multiplicative: W_h^T [H][d][d]; one head's rows [lq][d]
   AlignedFloats m_, l_, o_;           // [B][H][lq], [B][H][lq], [B][H][lq][dvp]
   std::vector<std::int64_t> limit_;   // [B][lq]: row sees global keys j < limit
   AlignedFloats packed_k_, packed_v_;  // per (b, kv head): [max_tiles][kBc*d], [max_tiles][kBc*dvp]
