@@ -33,6 +33,7 @@ nlohmann::json kernel_json(const Kernel& k) {
   for (Score s : i.caps.scores) scores.push_back(std::string(to_string(s)));
   return {{"id", i.id},
           {"family", to_string(i.family)},
+          {"op", std::string(to_string(i.op))},
           {"description", i.description},
           {"parallelism", to_string(i.caps.parallelism)},
           {"masks", masks},

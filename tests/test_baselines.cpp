@@ -422,6 +422,18 @@ TEST_F(BaselineCli, BadInputExitsTwoWithTheReason) {
   }
 }
 
+TEST_F(BaselineCli, ListNamesEachKernelsOperator) {
+  const auto r = run("list --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::map<std::string, std::string> op_of;
+  for (const auto& k : nlohmann::json::parse(r.out)) op_of[k["id"]] = k["op"];
+  EXPECT_EQ(op_of.at("mha.naive.serial"), "mha");
+  EXPECT_EQ(op_of.at("cnn.conv1d.omp"), "conv1d");
+  EXPECT_EQ(op_of.at("rnn.lstm.serial"), "lstm");
+  EXPECT_EQ(op_of.at("rnn.gru.omp"), "gru");
+  EXPECT_EQ(op_of.at("rnn.elman.serial"), "elman");
+}
+
 TEST_F(BaselineCli, RecordsCarryOperatorStepsAndFlops) {
   const fs::path out = dir_ / "r.jsonl";
   const auto r = run("run --kernel rnn.lstm.serial,cnn.conv1d.omp --model-dim 16 --seq 12 --layers 1 --out " +
