@@ -412,11 +412,17 @@ def provenance(np, torch, threads, blas_version):
             "cpu": model or "unknown", "cores": os.sysconf("SC_NPROCESSORS_ONLN") or os.cpu_count()}
     if cores:
         prov["physical_cores"] = len(cores)
+    host = socket.gethostname()
+    # One process: the hosts/nodes/rank_hosts fields attnbench gathers across ranks (docs/RESULTS.md),
+    # named by the Slurm node as attnbench does, since Slurm's virtual nodes may share a hostname.
+    node = os.environ.get("SLURMD_NODENAME") or host
     prov.update({"cpu_flags": {name: name in flags for name in ("avx2", "fma", "avx512f")},
-                 "host": socket.gethostname(), "os": f"{uname.system} {uname.release}",
-                 "threads": threads, "ranks": 1,
+                 "host": host, "hosts": [node], "nodes": 1, "rank_hosts": [0],
+                 "os": f"{uname.system} {uname.release}", "threads": threads, "ranks": 1,
                  "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "libraries": libs})
+    if os.environ.get("SLURM_JOB_ID"):
+        prov["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
     return prov
 
 
