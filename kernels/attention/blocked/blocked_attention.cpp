@@ -23,6 +23,7 @@
 #include <new>
 #include <vector>
 
+#include "attnbench/blas_threads.hpp"
 #include "attnbench/workload.hpp"
 #include "executor.hpp"
 #include "fast_math.hpp"
@@ -64,24 +65,6 @@ Floats copy_of(const TensorSet& t, const char* name, float scale = 1.0f) {
   for (std::size_t i = 0; i < src.size(); ++i) f.data()[i] = src[i] * scale;
   return f;
 }
-
-/// OpenBLAS runs single-threaded while we call it from our own threads (the executor owns the cores);
-/// the previous setting comes back afterwards.
-class SingleThreadedBlas {
- public:
-  explicit SingleThreadedBlas(bool active) : active_(active) {
-    if (active_ && (previous_ = openblas_get_num_threads()) != 1) openblas_set_num_threads(1);
-  }
-  ~SingleThreadedBlas() {
-    if (active_ && previous_ != 1) openblas_set_num_threads(previous_);
-  }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  bool active_;
-  int previous_ = 1;
-};
 
 /// y[M][N] = x[M][K] W^T + b with W [N][K] (torch.nn.Linear), as blocks of C, one cblas_sgemm each.
 /// The blocking depends on the shape only, so every thread count computes the same bits.
@@ -150,7 +133,8 @@ class BlockedAttention final : public PreparedKernel {
 
   void run(const TensorSet& in, Tensor& out) override {
     const Problem& p = p_;
-    SingleThreadedBlas blas(p.projections || p.score != Score::scaled_dot);
+    // OpenBLAS (projections, multiplicative scores) runs single-threaded inside: the executor owns the cores.
+    const BlasThreads blas(1);
     Inputs io{in.at("q").as<float>().data(), in.at("k").as<float>().data(), in.at("v").as<float>().data(),
               out.as<float>().data(), p.mask == Mask::padding ? in.at("lengths").as<std::int32_t>().data() : nullptr};
     if (p.projections) {
