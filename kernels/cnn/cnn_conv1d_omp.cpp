@@ -6,7 +6,7 @@ namespace attnbench::kernels {
 const Kernel& cnn_conv1d_omp() {
   static const Conv1dKernel kernel({"cnn.conv1d.omp", Family::cnn,
                                     "the conv1d stack with output-row blocks spread over OpenMP threads",
-                                    conv1d_capabilities(Parallelism::openmp), Op::conv1d});
+                                    baseline_features(Parallelism::openmp, 1e-4), Op::conv1d});
   return kernel;
 }
 

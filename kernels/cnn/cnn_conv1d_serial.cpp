@@ -6,7 +6,7 @@ namespace attnbench::kernels {
 const Kernel& cnn_conv1d_serial() {
   static const Conv1dKernel kernel({"cnn.conv1d.serial", Family::cnn,
                                     "1-D convolution stack ('same' or causal, dilations doubling) as shifted GEMMs",
-                                    conv1d_capabilities(Parallelism::serial), Op::conv1d});
+                                    baseline_features(Parallelism::serial, 1e-4), Op::conv1d});
   return kernel;
 }
 

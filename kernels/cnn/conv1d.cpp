@@ -94,15 +94,6 @@ class Conv1dRun final : public PreparedKernel {
 
 }  // namespace
 
-Capabilities conv1d_capabilities(Parallelism parallelism) {
-  Capabilities c;
-  c.masks = {Mask::none, Mask::causal};
-  c.projections = true;
-  c.parallelism = parallelism;
-  c.tolerance = 1e-4;
-  return c;
-}
-
 std::int64_t Conv1dKernel::workspace_bytes(const Problem& p, const RunContext&) const {
   const std::int64_t E = p.model_dim();
   const std::int64_t floats = p.layers * (p.kernel_size * E * E + E) + buffer_count(p) * p.batch * p.seq_q * E;

@@ -29,8 +29,4 @@ class Conv1dKernel final : public Kernel {
   KernelInfo info_;
 };
 
-/// Capabilities of the conv1d kernels: no mask or a causal one; `projections` is accepted (a conv layer
-/// always has its weights, so an attention-with-projections problem is its matched shape).
-Capabilities conv1d_capabilities(Parallelism parallelism);
-
 }  // namespace attnbench::kernels

@@ -169,15 +169,6 @@ class RecurrentRun final : public PreparedKernel {
 
 }  // namespace
 
-Capabilities recurrent_capabilities(Parallelism parallelism) {
-  Capabilities c;
-  c.masks = {Mask::none, Mask::causal};
-  c.projections = true;
-  c.parallelism = parallelism;
-  c.tolerance = 1e-4;
-  return c;
-}
-
 std::int64_t RecurrentKernel::workspace_bytes(const Problem& p, const RunContext&) const {
   const std::int64_t E = p.model_dim(), GE = gate_count(info().op) * E, dirs = directions(p);
   const std::int64_t floats = dirs * (2 * GE * E + GE + E) + dirs * p.batch * p.seq_q * GE + p.batch * (GE + E);

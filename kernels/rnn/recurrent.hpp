@@ -33,8 +33,4 @@ class RecurrentKernel final : public Kernel {
   KernelInfo info_;
 };
 
-/// Capabilities of the recurrent kernels: no mask or causal (a unidirectional RNN is causal by
-/// construction); `projections` accepted (the layer always has its weights).
-Capabilities recurrent_capabilities(Parallelism parallelism);
-
 }  // namespace attnbench::kernels

@@ -6,7 +6,7 @@ namespace attnbench::kernels {
 const Kernel& rnn_elman_serial() {
   static const RecurrentKernel kernel({"rnn.elman.serial", Family::rnn,
                                        "single-layer Elman (torch conventions): input projection as one GEMM, then per step the recurrent product and fused gates",
-                                       recurrent_capabilities(Parallelism::serial), Op::elman});
+                                       baseline_features(Parallelism::serial, 1e-4), Op::elman});
   return kernel;
 }
 

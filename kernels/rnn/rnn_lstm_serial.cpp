@@ -6,7 +6,7 @@ namespace attnbench::kernels {
 const Kernel& rnn_lstm_serial() {
   static const RecurrentKernel kernel({"rnn.lstm.serial", Family::rnn,
                                        "single-layer LSTM (torch conventions): input projection as one GEMM, then per step the recurrent product and fused gates",
-                                       recurrent_capabilities(Parallelism::serial), Op::lstm});
+                                       baseline_features(Parallelism::serial, 1e-4), Op::lstm});
   return kernel;
 }
 

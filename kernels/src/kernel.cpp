@@ -34,6 +34,15 @@ Capabilities all_features(Parallelism parallelism, double tolerance) {
   return c;
 }
 
+Capabilities baseline_features(Parallelism parallelism, double tolerance) {
+  Capabilities c;
+  c.masks = {Mask::none, Mask::causal};
+  c.projections = true;
+  c.parallelism = parallelism;
+  c.tolerance = tolerance;
+  return c;
+}
+
 Support Kernel::supports(const Problem& p) const {
   if (std::string refusal = op_refusal(info().op, p); !refusal.empty()) return Support::no(std::move(refusal));
   const Capabilities& c = info().caps;

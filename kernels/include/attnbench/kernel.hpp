@@ -36,6 +36,11 @@ struct Capabilities {
 /// Capabilities of a kernel that supports every mask, score, shape relation and the projections.
 Capabilities all_features(Parallelism parallelism, double tolerance);
 
+/// Capabilities of the CNN/RNN baselines: no mask or a causal one (causal padding for a convolution; a
+/// unidirectional RNN is causal by construction), scaled_dot only, and `projections` accepted (the
+/// layer always has its weights, so an attention-with-projections problem is its matched shape).
+Capabilities baseline_features(Parallelism parallelism, double tolerance);
+
 struct KernelInfo {
   std::string id;           ///< e.g. "mha.naive.serial"
   Family family = Family::attention;
