@@ -13,4 +13,7 @@ esac
 scripts/install-deps.sh
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j"$(nproc)"
-ctest --preset "$preset" -j"$(nproc)"
+# --output-on-failure: a failing test's output lands in the log (CI keeps nothing else).
+# --repeat until-pass:2: the MPI and cluster tests time real processes on shared 2-core machines; a test
+# must fail twice in a row to fail the run, and the first failure's output is still printed above.
+ctest --preset "$preset" -j"$(nproc)" --output-on-failure --repeat until-pass:2
