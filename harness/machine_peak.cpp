@@ -365,20 +365,25 @@ RateMeasurement measure_fma_peak(FmaIsa isa, int threads, double seconds) {
   require_threads(threads, "FMA peak");
   require_seconds(seconds, "FMA peak");
   require_supported(isa);
-  // Repetitions of about seconds/10; find the loop length by growing it geometrically until a
-  // call takes a quarter of that (this also warms the cores up), then scale.
+  // Repetitions of about seconds/10. The loop length is found on ONE thread (growing it geometrically
+  // until a call takes a quarter of that, which also warms the core up, then scaling from the fastest
+  // of three calls): timed across a team, a short call on a busy machine measures the scheduler (a
+  // preempted thread holds the closing barrier for a time slice), and scaling from that collapsed the
+  // loop to a few iterations and the rate to near zero.
   const double target = seconds / 10;
   std::int64_t iterations = 256;
-  TimedWork w = run_fma_loop(isa, threads, iterations);
+  TimedWork w = run_fma_loop(isa, 1, iterations);
   constexpr std::int64_t kMaxIterations = std::int64_t{1} << 40;
   while (w.seconds < target / 4 && iterations < kMaxIterations) {
     const double grow = w.seconds > 0 ? std::clamp(target / 2 / w.seconds, 2.0, 64.0) : 64.0;
     iterations = static_cast<std::int64_t>(static_cast<double>(iterations) * grow);
-    w = run_fma_loop(isa, threads, iterations);
+    w = run_fma_loop(isa, 1, iterations);
   }
-  if (w.seconds > 0) {
+  double fastest = w.seconds;
+  for (int i = 0; i < 2; ++i) fastest = std::min(fastest, run_fma_loop(isa, 1, iterations).seconds);
+  if (fastest > 0) {
     iterations = std::max<std::int64_t>(
-        1, static_cast<std::int64_t>(static_cast<double>(iterations) * std::min(target / w.seconds, 1e6)));
+        1, static_cast<std::int64_t>(static_cast<double>(iterations) * std::min(target / fastest, 1e6)));
   }
   return repeat([&] { return run_fma_loop(isa, threads, iterations); }, 1, 5, 1000, 0.7 * seconds);
 }
