@@ -8,22 +8,14 @@
 #include <ctime>
 #include <thread>
 
+#include "mpi_test_support.hpp"
 #include "network_calibration.hpp"
 
 namespace attnbench {
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int world_size() {
-  int s = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
+using test_support::world_rank;
+using test_support::world_size;
 
 NetworkOptions tiny() {
   NetworkOptions o;

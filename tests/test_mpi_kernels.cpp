@@ -20,21 +20,14 @@
 #include "attnbench/reference.hpp"
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
+#include "mpi_test_support.hpp"
 #include "test_support.hpp"
 
 namespace attnbench {
 namespace {
 
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int n = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &n);
-  return n;
-}
+using test_support::world_rank;
+using test_support::world_size;
 
 const char* strategy_of(const Kernel& k) {
   if (k.id() == "mha.tp.mpi") return "tp";
