@@ -13,16 +13,12 @@ namespace attnbench::kernels {
 
 /// The naive kernels: one class, registered as mha.naive.serial (one thread) and mha.naive.omp
 /// ((batch, head) pairs and projection rows spread over OpenMP threads). `info` says which.
-class NaiveKernel final : public Kernel {
+class NaiveKernel final : public DescribedKernel {
  public:
-  explicit NaiveKernel(KernelInfo info) : info_(std::move(info)) {}
-  const KernelInfo& info() const override { return info_; }
+  using DescribedKernel::DescribedKernel;
   std::int64_t workspace_bytes(const Problem& p, const RunContext& ctx) const override;
   std::unique_ptr<PreparedKernel> prepare(const Problem& p, const TensorSet& tensors,
                                           const RunContext& ctx) const override;
-
- private:
-  KernelInfo info_;
 };
 
 /// Everything the naive kernels support: every mask, score, shape relation and the projections.

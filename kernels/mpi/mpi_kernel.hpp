@@ -11,11 +11,10 @@
 
 namespace attnbench::kernels::mpi {
 
-class MpiKernel : public Kernel {
+class MpiKernel : public DescribedKernel {
  public:
   /// `strategy`: "tp", "ring" or "ulysses" (partition.hpp, comm_volume.hpp).
-  MpiKernel(KernelInfo info, const char* strategy) : info_(std::move(info)), strategy_(strategy) {}
-  const KernelInfo& info() const override { return info_; }
+  MpiKernel(KernelInfo info, const char* strategy) : DescribedKernel(std::move(info)), strategy_(strategy) {}
   /// supports(), then partition_refusal for ctx.comm's rank count.
   Support supports_run(const Problem& p, const RunContext& ctx) const override;
 
@@ -25,7 +24,6 @@ class MpiKernel : public Kernel {
   int checked_ranks(const Problem& p, const RunContext& ctx) const;
 
  private:
-  KernelInfo info_;
   const char* strategy_;
 };
 

@@ -675,7 +675,7 @@ std::int64_t BlockedKernel::workspace_bytes(const Problem& p, const RunContext& 
 
 std::unique_ptr<PreparedKernel> BlockedKernel::prepare(const Problem& p, const TensorSet& tensors,
                                                        const RunContext& ctx) const {
-  return blocked::prepare_blocked(p, tensors, info_.caps.parallelism, effective_threads(ctx));
+  return blocked::prepare_blocked(p, tensors, info().caps.parallelism, effective_threads(ctx));
 }
 
 Capabilities blocked_capabilities(Parallelism parallelism) {

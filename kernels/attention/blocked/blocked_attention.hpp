@@ -21,16 +21,12 @@
 
 namespace attnbench::kernels {
 
-class BlockedKernel final : public Kernel {
+class BlockedKernel final : public DescribedKernel {
  public:
-  explicit BlockedKernel(KernelInfo info) : info_(std::move(info)) {}
-  const KernelInfo& info() const override { return info_; }
+  using DescribedKernel::DescribedKernel;
   std::int64_t workspace_bytes(const Problem& p, const RunContext& ctx) const override;
   std::unique_ptr<PreparedKernel> prepare(const Problem& p, const TensorSet& tensors,
                                           const RunContext& ctx) const override;
-
- private:
-  KernelInfo info_;
 };
 
 /// Everything the blocked kernels support, with their tolerance.

@@ -23,11 +23,10 @@ enum class OnednnStrategy {
 const char* to_string(OnednnStrategy s);
 
 /// The oneDNN kernels: one class behind mha.onednn.serial and mha.onednn.omp; `info` says which.
-class OnednnKernel final : public Kernel {
+class OnednnKernel final : public DescribedKernel {
  public:
   explicit OnednnKernel(KernelInfo info, OnednnStrategy strategy = OnednnStrategy::automatic)
-      : info_(std::move(info)), strategy_(strategy) {}
-  const KernelInfo& info() const override { return info_; }
+      : DescribedKernel(std::move(info)), strategy_(strategy) {}
   Support supports(const Problem& p) const override;
   std::int64_t workspace_bytes(const Problem& p, const RunContext& ctx) const override;
   std::unique_ptr<PreparedKernel> prepare(const Problem& p, const TensorSet& tensors,
@@ -38,7 +37,6 @@ class OnednnKernel final : public Kernel {
   std::string plan_summary(const Problem& p, const RunContext& ctx) const;
 
  private:
-  KernelInfo info_;
   OnednnStrategy strategy_;
 };
 

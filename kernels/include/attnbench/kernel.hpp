@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <mpi.h>
@@ -105,6 +106,17 @@ class Kernel {
 
   /// Threads the kernel will actually use under `ctx` (1 for serial kernels).
   int effective_threads(const RunContext& ctx) const;
+};
+
+/// A kernel whose description is a value given at construction: the base of the registered kernel
+/// classes (one class often serves several registry lines, e.g. .serial and .omp, told apart by it).
+class DescribedKernel : public Kernel {
+ public:
+  explicit DescribedKernel(KernelInfo info) : info_(std::move(info)) {}
+  const KernelInfo& info() const final { return info_; }
+
+ private:
+  KernelInfo info_;
 };
 
 }  // namespace attnbench
