@@ -14,6 +14,7 @@
 #include "attnbench/reference.hpp"
 #include "attnbench/workload.hpp"
 #include "case_runner.hpp"
+#include "cli_measure.hpp"
 #include "cli_problem.hpp"
 #include "commands.hpp"
 #include "console_table.hpp"
@@ -63,15 +64,8 @@ po::options_description run_options() {
                                             "$ATTNBENCH_MACHINE_PROFILE or results/machine-profile.json, if present)")
       ("kv-lengths", po::value<std::string>(), "padding mask: valid keys per batch entry, comma-separated "
                                                "(default: random in [1, seq-kv] from --seed)");
-  po::options_description m("Measurement");
-  m.add_options()
-      ("warmup", po::value<std::string>()->default_value("1"), "untimed runs before measuring (at least 50 ms)")
-      ("min-reps", po::value<std::string>()->default_value("6"), "minimum timed repetitions (6 is the fewest for which the median has a 95% interval)")
-      ("max-reps", po::value<std::string>()->default_value("1000"), "maximum timed repetitions")
-      ("min-time", po::value<std::string>()->default_value("0.5"), "keep repeating until this many seconds are timed")
-      ("max-time", po::value<std::string>()->default_value("30"), "stop repeating after this many seconds");
   po::options_description all("attnbench run: measure kernels on problems side by side\n");
-  all.add(problem_options()).add(o).add(m);
+  all.add(problem_options()).add(o).add(measurement_options());
   return all;
 }
 
@@ -117,18 +111,7 @@ Settings settings_from(const po::variables_map& vm) {
                                           : int(cores);
   s.check = vm["check"].as<bool>();
   s.seed = std::uint64_t(parse_int("--seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
-  s.measure.warmup_runs = int(parse_int("--warmup", vm["warmup"].as<std::string>(), 0, 1000000));
-  s.measure.min_reps = int(parse_int("--min-reps", vm["min-reps"].as<std::string>(), 1, 1000000));
-  s.measure.max_reps = int(parse_int("--max-reps", vm["max-reps"].as<std::string>(), 1, 1000000));
-  s.measure.min_seconds = parse_double("--min-time", vm["min-time"].as<std::string>(), 0, 86400);
-  s.measure.max_seconds = parse_double("--max-time", vm["max-time"].as<std::string>(), 0, 86400);
-  if (s.measure.max_reps < s.measure.min_reps)
-    throw UsageError("--max-reps (" + std::to_string(s.measure.max_reps) + ") is below --min-reps (" +
-                     std::to_string(s.measure.min_reps) + ")");
-  if (s.measure.max_seconds < s.measure.min_seconds)
-    throw UsageError("--max-time (" + vm["max-time"].as<std::string>() + " s) is below --min-time (" +
-                     vm["min-time"].as<std::string>() + " s)");
-  validate(s.measure);  // anything else it rejects is a bug in the lines above, not bad input
+  s.measure = measure_options_from(vm);
   if (vm.count("out")) s.out = vm["out"].as<std::string>();
   s.machine = machine_for_run(vm.count("machine") ? &vm["machine"].as<std::string>() : nullptr);
   if (vm.count("inputs")) s.inputs = vm["inputs"].as<std::string>();

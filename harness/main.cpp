@@ -20,8 +20,12 @@ constexpr const char* kUsage = R"(usage: attnbench <command> [options]
 commands:
   list      the registered kernels and what each supports          attnbench list [--json]
   run       measure kernels on problems, side by side               attnbench run --kernel all --problem b1_h8_sq512_d64 --check
+  sweep     measure kernels over a grid of problems, resumably      attnbench sweep --preset quick --out results/quick.jsonl
+  profile   time per phase, counters and a trace of one case         attnbench profile --kernel mha.blocked.omp --problem b1_h8_sq2048_d64
   calibrate measure this machine's peaks (and, under mpirun, network) attnbench calibrate --out results/machine-profile.json
   project   predict distributed attention at 1..1024 ranks           attnbench project --problem b1_h16_sq4096_d64 --network 100GbE
+  report    Markdown/HTML/CSV report from results files              attnbench report results/*.jsonl -o report/
+  compare   regression verdicts between two result sets (CI gate)    attnbench compare base.jsonl new.jsonl
 
 'attnbench <command> --help' describes a command's options.
 Exit status: 0 success, 1 a correctness check failed, 2 bad input.
@@ -48,10 +52,12 @@ int dispatch(const std::vector<std::string>& words, const attnbench::MpiSession&
   if (command == "run") return cmd_run(args, mpi);
   if (command == "calibrate") return cmd_calibrate(args, mpi);
   if (command == "project") return cmd_project(args);
-  for (const char* planned : {"sweep", "profile", "report", "compare"})
-    if (command == planned)
-      throw UsageError("'" + command + "' is planned but not in this version yet; available: list, run, calibrate, project");
-  const std::string suggestion = did_you_mean(command, {"list", "run", "calibrate", "project"});
+  if (command == "sweep") return cmd_sweep(args, mpi);
+  if (command == "profile") return cmd_profile(args, mpi);
+  if (command == "report") return cmd_report(args);
+  if (command == "compare") return cmd_compare(args);
+  const std::string suggestion =
+      did_you_mean(command, {"list", "run", "sweep", "profile", "calibrate", "project", "report", "compare"});
   throw UsageError("unknown command '" + command + "'" + (suggestion.empty() ? "" : "; " + suggestion) +
                    " (see 'attnbench --help')");
 }

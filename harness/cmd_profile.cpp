@@ -1,0 +1,13 @@
+// `attnbench profile`: placeholder until profiling lands (issue 6).
+#include "cli_parse.hpp"
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "mpi_session.hpp"
+
+namespace attnbench {
+
+int cmd_profile(const std::vector<std::string>&, const MpiSession&) {
+  throw UsageError("'profile' is planned but not in this version yet; use 'attnbench run'");
+}
+
+}  // namespace attnbench
