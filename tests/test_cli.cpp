@@ -68,7 +68,6 @@ TEST_P(CliBadInput, ExitsTwoWithOneLineMessage) {
 
 const BadInput kBadInputs[] = {
     {"unknown_command", "rnu", "did you mean 'run'"},
-    {"planned_command", "compare", "planned"},
     {"missing_kernel", "run --heads 2 --seq 8 --head-dim 8", "missing --kernel"},
     {"unknown_kernel", "run --kernel mha.naive.seral --problem b1_h1_sq8_d8", "closest: mha.naive.serial"},
     {"unknown_glob", "run --kernel 'zzz.*' --problem b1_h1_sq8_d8", "unknown kernel"},
