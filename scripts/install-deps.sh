@@ -26,6 +26,7 @@ PACKAGES=(
   slurm-wlm munge               # sbatch/srun job scripts; slurmctld + slurmd + munged for the local cluster
   iproute2 procps util-linux    # ip netns/veth, sysctl, unshare (netns-hosts.sh)
   python3                       # summaries of run directories and the cluster tests' record checks
+  clang libclang-rt-14-dev      # libFuzzer targets of the parsers (tests/fuzz, scripts/fuzz.sh)
 )
 PYTHON_PACKAGES=(
   python3-torch                 # scripts/pytorch_reference.py: framework baseline and cross-validation
