@@ -17,6 +17,7 @@
 #endif
 
 #include "attnbench/blas_threads.hpp"
+#include "machine_context.hpp"
 
 namespace {
 
@@ -103,4 +104,11 @@ BENCHMARK(sgemm_2048)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  attnbench::bench::add_machine_context();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

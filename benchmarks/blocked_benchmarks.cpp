@@ -1,6 +1,7 @@
 // Google Benchmark program for the blocked kernels (issue 3's targets): the whole kernels on the issue's
-// shapes at chosen thread counts, each micro-kernel on one tile, the fast exp2, and cblas_sgemm on the
-// projection shapes (the GEMM the projections use). Rates are counters: FLOPS (useful flops as
+// shapes at chosen thread counts, each micro-kernel on one tile (the two tile products, the softmax
+// updates, K/V packing), the fast exp2, and cblas_sgemm on the projection shapes (the GEMM the
+// projections use). Rates are counters: FLOPS (useful flops as
 // SEMANTICS.md counts them), bytes_per_second (io_bytes, the compulsory traffic: decode's figure of
 // merit), and for micro-kernels the flops of the tile.
 //
@@ -22,6 +23,7 @@
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
 #include "bench_args.hpp"
+#include "machine_context.hpp"
 
 namespace {
 
@@ -56,7 +58,8 @@ void bench_kernel(benchmark::State& state, const Kernel* kernel, Problem p, int 
   const double it = double(state.iterations());
   state.counters["FLOPS"] = benchmark::Counter(flops(p, kv_lengths_of(p, inputs)).total() * it, benchmark::Counter::kIsRate);
   state.SetBytesProcessed(std::int64_t(double(io_bytes(p)) * it));
-  state.counters["threads"] = kernel->effective_threads(ctx);
+  // Not "threads": Google Benchmark writes its own "threads" key in the same JSON object.
+  state.counters["kernel_threads"] = kernel->effective_threads(ctx);
 }
 
 // A 64-byte aligned, randomly filled float buffer.
@@ -132,6 +135,33 @@ void BM_SoftmaxLazyTile(benchmark::State& state, bk::Isa isa) {
   state.SetItemsProcessed(std::int64_t(state.iterations()) * rows * bk::kBc);  // scores per second
 }
 
+// Packing of one K tile (transposed into 16-key panels) and one V tile (16-column panels), from rows
+// H * d floats apart as in the [batch, seq, heads, dim] layout (H = 16: rows 4 KB apart at d = 64).
+// Bytes: the tile read once and written once.
+void BM_PackKTile(benchmark::State& state, bk::Isa isa) {
+  const std::int64_t d = state.range(0), stride = 16 * d;
+  const bk::MicroKernels& mk = bk::micro_kernels(isa);
+  Buffer src(bk::kBc * stride), dst(bk::kBc * d);
+  for (auto _ : state) {
+    mk.pack_k(src.data, stride, bk::kBc, d, dst.data);
+    benchmark::DoNotOptimize(dst.data);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * 2 * bk::kBc * d * std::int64_t(sizeof(float)));
+}
+
+void BM_PackVTile(benchmark::State& state, bk::Isa isa) {
+  const std::int64_t dv = state.range(0), dvp = bk::round_up(dv, bk::kPanel), stride = 16 * dv;
+  const bk::MicroKernels& mk = bk::micro_kernels(isa);
+  Buffer src(bk::kBc * stride), dst(bk::kBc * dvp);
+  for (auto _ : state) {
+    mk.pack_v(src.data, stride, bk::kBc, dv, dvp, dst.data);
+    benchmark::DoNotOptimize(dst.data);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * 2 * bk::kBc * dv * std::int64_t(sizeof(float)));
+}
+
 void BM_Exp2(benchmark::State& state, bk::Isa isa) {
   const std::int64_t n = 4096;
   const bk::MicroKernels& mk = bk::micro_kernels(isa);
@@ -195,6 +225,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("SoftmaxTile" + suffix).c_str(), BM_SoftmaxTile, isa);
     benchmark::RegisterBenchmark(("SoftmaxLazyTile" + suffix).c_str(), BM_SoftmaxLazyTile, isa);
     benchmark::RegisterBenchmark(("Exp2" + suffix).c_str(), BM_Exp2, isa);
+    benchmark::RegisterBenchmark(("PackKTile" + suffix).c_str(), BM_PackKTile, isa)->Arg(64)->Arg(128);
+    benchmark::RegisterBenchmark(("PackVTile" + suffix).c_str(), BM_PackVTile, isa)->Arg(64)->Arg(128);
   }
   // Projection GEMMs: BERT-base (512 tokens, E 768) and issue 3's B=1 H=16 d=64 at 4096 tokens (E 1024).
   benchmark::RegisterBenchmark("Sgemm", BM_Sgemm)
@@ -208,6 +240,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("attnbench_problems", problems_text);
   benchmark::AddCustomContext("blocked_isa", bk::to_string(bk::select_isa()));
+  attnbench::bench::add_machine_context();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -1,6 +1,7 @@
 // Google Benchmark over the kernel registry: one benchmark per (registered kernel, problem), so every
 // registered kernel is benchmarked by being registered. Output is Google Benchmark's own (console,
-// --benchmark_format=json), with GFLOP/s, bytes/s and tokens/s as rate counters.
+// --benchmark_format=json), with GFLOP/s, bytes/s and tokens/s as rate counters and the machine and build
+// facts as context. Its JSON (--benchmark_out=F --benchmark_repetitions=N) is what `attnbench compare` reads.
 //
 //   attnbench_gbench [--problems=b1_h8_sq512_d64,b1_h8_sq512_d64_causal] [--kernels=mha.*] [benchmark flags]
 #include <benchmark/benchmark.h>
@@ -16,6 +17,7 @@
 #include "attnbench/registry.hpp"
 #include "attnbench/workload.hpp"
 #include "bench_args.hpp"
+#include "machine_context.hpp"
 
 namespace {
 
@@ -56,7 +58,8 @@ void bench_case(benchmark::State& state, const Kernel* kernel, Problem p) {
   state.counters["FLOPS"] = benchmark::Counter(flops(op, p, kv_lengths_of(p, inputs)).total() * iterations, benchmark::Counter::kIsRate);
   state.counters["tokens"] = benchmark::Counter(double(query_tokens(p)) * iterations, benchmark::Counter::kIsRate);
   state.SetBytesProcessed(std::int64_t(double(io_bytes(op, p)) * iterations));
-  state.counters["threads"] = kernel->effective_threads(ctx);
+  // Not "threads": Google Benchmark writes its own "threads" key in the same JSON object.
+  state.counters["kernel_threads"] = kernel->effective_threads(ctx);
 }
 
 }  // namespace
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("attnbench_problems", problems_text);
+  attnbench::bench::add_machine_context();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

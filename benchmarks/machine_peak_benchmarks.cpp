@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_args.hpp"
+#include "machine_context.hpp"
 #include "machine_peak.hpp"
 
 namespace {
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("triad_bytes_per_array", std::to_string(g_triad_bytes));
   benchmark::AddCustomContext("triad_bytes_counted", "24 per element (STREAM: read b, read c, write a; no write-allocate)");
   benchmark::AddCustomContext("blas", blas_description());
+  attnbench::bench::add_machine_context();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

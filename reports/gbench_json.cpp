@@ -94,10 +94,11 @@ GbenchFile parse_gbench_json(const std::string& file, const std::string& text) {
       g.runs.back().name = run_name;
     }
     GbenchRun& run = g.runs[it->second];
-    if (const auto threads = row.find("threads"); threads != row.end()) {
-      if (!threads->is_number_integer() || threads->get<long long>() < 1)
-        throw ResultSetError(where + ": \"threads\" is not a positive integer");
-      run.threads = threads->get<int>();
+    // A user counter named "threads" is written under the same key as Google Benchmark's own, and the
+    // last one wins: anything but a positive whole number is taken for such a counter and ignored.
+    if (const auto threads = row.find("threads"); threads != row.end() && threads->is_number()) {
+      const double t = threads->get<double>();
+      if (t >= 1 && t <= 1e6 && t == std::floor(t)) run.threads = int(t);
     }
     run.rows.push_back(i);
     g.rows.push_back(row);

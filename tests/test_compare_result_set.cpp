@@ -158,6 +158,18 @@ TEST(GbenchJson, MalformedFilesAreOneLineErrors) {
   EXPECT_THAT(load_error({dir / "noname.json"}), HasSubstr("benchmark 1: missing or non-string \"name\""));
 }
 
+TEST(GbenchJson, AUserCounterNamedThreadsDoesNotBreakTheRow) {
+  // Google Benchmark writes a counter named "threads" under the same key as its own; the last wins.
+  TempDir dir("gb");
+  std::ofstream(dir / "counter.json") << R"({"benchmarks": [
+    {"name": "a", "run_type": "iteration", "threads": 1, "real_time": 1, "time_unit": "ns", "threads": 0.0},
+    {"name": "b/threads:2", "run_type": "iteration", "threads": 2.0, "real_time": 1, "time_unit": "ns"}]})";
+  const ResultSet set = load_result_set({dir / "counter.json"});
+  ASSERT_EQ(set.cases.size(), 2u);
+  EXPECT_EQ(set.cases[0].key.threads, 1);
+  EXPECT_EQ(set.cases[1].key.threads, 2);
+}
+
 TEST(GbenchJson, DetectsFormatFromContent) {
   TempDir dir("gb");
   std::ofstream(dir / "compact.txt") << R"({"benchmarks": [{"name": "x", "real_time": 1, "time_unit": "ns"}]})";
