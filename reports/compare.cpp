@@ -62,7 +62,22 @@ std::vector<double> logs(const std::vector<double>& v) {
 
 // Fills the statistics of a case measured on both sides and decides faster/slower/same.
 void test_case(const ResultCase& b, const ResultCase& n, const CompareOptions& o, CaseComparison& c) {
-  if (smallest_p_value(c.base_n, c.new_n) > o.alpha) {
+  const bool enough = smallest_p_value(c.base_n, c.new_n) <= o.alpha;
+  const auto positive = [](const std::vector<double>& s) {
+    return std::all_of(s.begin(), s.end(), [](double v) { return v > 0; });
+  };
+  if (positive(b.samples_s) && positive(n.samples_s)) {
+    // On log times a shift is a ratio: the Hodges-Lehmann estimate is the median of all new/base
+    // sample ratios, and its interval is the set of ratios the U test does not reject.
+    const ShiftInterval hl = shift_interval(logs(b.samples_s), logs(n.samples_s), o.alpha);
+    c.ratio = std::exp(hl.estimate);
+    if (enough) {
+      c.ratio_low = std::exp(hl.low);
+      c.ratio_high = std::exp(hl.high);
+      c.ci_confidence = hl.confidence;
+    }
+  }
+  if (!enough) {
     c.verdict = Verdict::not_comparable;
     c.note = "too few samples (" + std::to_string(c.base_n) + " base, " + std::to_string(c.new_n) +
              " new): the smallest possible p is " + number(smallest_p_value(c.base_n, c.new_n)) + " > alpha " +
@@ -72,15 +87,6 @@ void test_case(const ResultCase& b, const ResultCase& n, const CompareOptions& o
   const MannWhitneyResult u = mann_whitney_u(n.samples_s, b.samples_s);
   c.p_value = u.p_value;
   c.exact_p = u.exact;
-  const auto zero = [](double s) { return !(s > 0); };
-  if (std::any_of(b.samples_s.begin(), b.samples_s.end(), zero) || std::any_of(n.samples_s.begin(), n.samples_s.end(), zero)) {
-    c.note = "a sample is 0 s (below the timer's resolution): no interval for the ratio";
-  } else {
-    const ShiftInterval ci = shift_interval(logs(b.samples_s), logs(n.samples_s), o.alpha);
-    c.ratio_low = std::exp(ci.low);
-    c.ratio_high = std::exp(ci.high);
-    c.ci_confidence = ci.confidence;
-  }
   const double change = *c.ratio - 1;
   const bool significant = u.p_value <= o.alpha;
   if (significant && change > o.threshold) {
@@ -97,6 +103,8 @@ void test_case(const ResultCase& b, const ResultCase& n, const CompareOptions& o
       c.note = "not significant (p " + number(u.p_value) + " > " + number(o.alpha) + ")";
     }
   }
+  if (!c.ratio_low) c.note += std::string(c.note.empty() ? "" : "; ") + "a sample is 0 s (below the timer's resolution): "
+                                                                   "ratio of the medians, no interval";
 }
 
 CaseComparison compare_case(const CaseKey& key, const ResultCase* b, const ResultCase* n, const CompareOptions& o) {
@@ -104,7 +112,8 @@ CaseComparison compare_case(const CaseKey& key, const ResultCase* b, const Resul
   c.key = key;
   if (b) c.base_n = b->samples_s.size(), c.base_median_s = median_of(*b);
   if (n) c.new_n = n->samples_s.size(), c.new_median_s = median_of(*n);
-  if (c.base_median_s && c.new_median_s && *c.base_median_s > 0) c.ratio = *c.new_median_s / *c.base_median_s;
+  if (c.base_median_s && c.new_median_s && *c.base_median_s > 0) c.median_ratio = *c.new_median_s / *c.base_median_s;
+  c.ratio = c.median_ratio;  // until both sides' samples give the Hodges-Lehmann estimate (test_case)
   if (!n) {
     c.verdict = Verdict::only_in_base;
     return c;
@@ -129,7 +138,7 @@ CaseComparison compare_case(const CaseKey& key, const ResultCase* b, const Resul
     c.note = no_samples_reason("base", *b);
   } else if (n->samples_s.empty()) {
     c.note = no_samples_reason("new", *n);
-  } else if (!c.ratio) {
+  } else if (!c.median_ratio) {
     c.note = "base median is 0 s (below the timer's resolution)";
   } else {
     test_case(*b, *n, o, c);

@@ -30,22 +30,30 @@ struct CompareOptions {
   std::vector<std::string> filters;
 };
 
-/// One case of the comparison. Times in seconds; ratio = new median / base median.
+/// One case of the comparison. Times in seconds.
+///
+/// The ratio new/base is the Hodges-Lehmann estimate when both sides have samples: the median of all
+/// n_base x n_new ratios new_j / base_i (the shift of log times). It is what the U test and the interval
+/// are about, and unlike the ratio of the two medians it does not jump when pooled rounds make a side's
+/// samples bimodal; for a plain change of speed the two agree. Without samples on both sides (Google
+/// Benchmark aggregates only) it is the ratio of the medians.
 struct CaseComparison {
   CaseKey key;
   Verdict verdict = Verdict::same;
   std::string note;  ///< why the verdict (the reason for not-comparable, the failure, "within threshold", ...)
   std::size_t base_n = 0, new_n = 0;  ///< samples per side
   std::optional<double> base_median_s, new_median_s;
-  std::optional<double> ratio;
-  /// Confidence interval for the ratio: exp of the Hodges-Lehmann/Moses interval of log(new) - log(base)
-  /// (mann_whitney.hpp), at level 1 - alpha, or what tiny samples achieve (`ci_confidence`).
+  std::optional<double> ratio;         ///< new/base: Hodges-Lehmann estimate (see above)
+  std::optional<double> median_ratio;  ///< new median / base median
+  /// Confidence interval for the ratio at level 1 - alpha: exp of the Moses interval of log(new) -
+  /// log(base) (mann_whitney.hpp); `ci_confidence` is its exact coverage. Absent with too few samples.
   std::optional<double> ratio_low, ratio_high, ci_confidence;
   std::optional<double> p_value;  ///< two-sided Mann-Whitney U, NEW samples against BASE samples
   bool exact_p = false;
 };
 
-/// Geometric mean of the ratios of one kernel's (or benchmark family's) cases that have both medians.
+/// Geometric mean of the ratios of one kernel's (or benchmark family's) cases that have a ratio (failed
+/// cases excluded: their times measured something else or nothing).
 struct GroupSummary {
   std::string group;          ///< kernel id (attnbench), benchmark name up to its first '/' (gbench), or "all"
   std::size_t compared = 0;   ///< cases with a ratio

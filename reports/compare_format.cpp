@@ -78,9 +78,9 @@ std::string side_text(const ResultSet& set) {
 }
 
 std::string method_text(const Comparison& c) {
-  return "ratio = new median / base median; CI: " + fixed((1 - c.options.alpha) * 100, 0) +
-         "% Hodges-Lehmann interval of the ratio; p: two-sided Mann-Whitney U; slower/faster = p <= " +
-         general(c.options.alpha) + " and the median changed by more than " + fixed(c.options.threshold * 100, 1) + "%";
+  return "ratio: new/base, the median of all new/base sample ratios (Hodges-Lehmann); CI: its " +
+         general((1 - c.options.alpha) * 100) + "% interval; p: two-sided Mann-Whitney U; slower/faster: p <= " +
+         general(c.options.alpha) + " and the ratio beyond 1 +- " + general(c.options.threshold * 100) + "%";
 }
 
 std::string geomean_text(const GroupSummary& g) { return g.geomean_ratio ? fixed(*g.geomean_ratio, 3) : "-"; }
@@ -193,6 +193,7 @@ json comparison_json(const Comparison& c, const CompareInputs& in) {
                      {"base", {{"n", k.base_n}, {"median_s", optional_json(k.base_median_s)}}},
                      {"new", {{"n", k.new_n}, {"median_s", optional_json(k.new_median_s)}}},
                      {"ratio", optional_json(k.ratio)},
+                     {"median_ratio", optional_json(k.median_ratio)},
                      {"ratio_ci", ci},
                      {"p_value", optional_json(k.p_value)},
                      {"p_exact", k.p_value ? json(k.exact_p) : json(nullptr)}});

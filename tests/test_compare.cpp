@@ -106,12 +106,27 @@ TEST(CompareVerdicts, TooFewSamplesIsNotComparableWithTheReason) {
   EXPECT_EQ(k.verdict, Verdict::not_comparable);
   EXPECT_THAT(k.note, HasSubstr("too few samples (3 base, 3 new): the smallest possible p is 0.1 > alpha 0.05"));
   EXPECT_THAT(k.note, HasSubstr("at least 4 repetitions per side"));
-  EXPECT_NEAR(*k.ratio, 2.01 / 1.01, 1e-12);  // the medians are still shown
+  EXPECT_NEAR(*k.median_ratio, 2.01 / 1.01, 1e-12);  // the medians and the ratio are still shown
+  EXPECT_NEAR(*k.ratio, 2.01 / 1.01, 1e-12);
+  EXPECT_FALSE(k.ratio_low.has_value());
   EXPECT_FALSE(k.p_value.has_value());
   EXPECT_EQ(c.exit_status(), 0);
   EXPECT_EQ(compare_one(make_case("k", {1.0}), make_case("k", {3.0})).cases[0].verdict, Verdict::not_comparable);
   EXPECT_EQ(samples_needed(0.05), 4u);
   EXPECT_EQ(samples_needed(0.01), 5u);
+}
+
+TEST(CompareVerdicts, RatioIsTheHodgesLehmannEstimateNotTheRatioOfMedians) {
+  // Pooled rounds that landed in two modes: the medians sit in different modes (ratio 2) although the
+  // two sides hardly differ; the median of the 121 pairwise ratios is 1.
+  std::vector<double> base(6, 1.0), fresh(5, 1.0);
+  base.insert(base.end(), 5, 2.0);
+  fresh.insert(fresh.end(), 6, 2.0);
+  const Comparison c = compare_one(make_case("k", base), make_case("k", fresh));
+  EXPECT_DOUBLE_EQ(*c.cases[0].median_ratio, 2.0);
+  EXPECT_DOUBLE_EQ(*c.cases[0].ratio, 1.0);
+  EXPECT_EQ(c.cases[0].verdict, Verdict::same);
+  EXPECT_EQ(c.exit_status(), 0);
 }
 
 TEST(CompareVerdicts, CorrectnessFailureInNewFailsTheGate) {
