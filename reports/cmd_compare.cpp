@@ -22,11 +22,12 @@ sample); the format is detected per file and both sides must have the same one. 
 (kernel, problem, threads, ranks), Google Benchmark runs by name. A case found several times on one side
 (rounds of scripts/regression-check.sh, several files) has its samples pooled.
 
-Per case: both medians, ratio = new/base, a confidence interval for the ratio (Hodges-Lehmann), the
-two-sided Mann-Whitney U p-value, and a verdict: faster, slower, same, only-in-base, only-in-new,
-correctness-failed (NEW failed or its check failed), not-comparable (skipped, failed in BASE, no samples
-or too few for the test; the note says which). Slower/faster: p <= alpha AND the median moved by more
-than the threshold.
+Per case: both medians; the ratio new/base (the Hodges-Lehmann estimate: the median of all new/base
+sample ratios) with its confidence interval; the two-sided Mann-Whitney U p-value; and a verdict:
+faster, slower, same, only-in-base, only-in-new, correctness-failed (NEW failed or its check failed),
+not-comparable (skipped, failed in BASE, no samples or too few for the test; the note says which).
+Slower/faster: p <= alpha AND the ratio beyond 1 +- threshold. Then the geometric mean of the ratios
+per kernel.
 
 Exit status: 0 no regression, 1 a case is slower or correctness-failed, 2 bad input.
 )";
@@ -45,14 +46,15 @@ int cmd_compare(const std::vector<std::string>& args) {
       "base", po::value<std::vector<std::string>>()->composing(), "a BASE file (repeatable; or the first positional)")(
       "new", po::value<std::vector<std::string>>()->composing(), "a NEW file (repeatable; or the second positional)")(
       "threshold", po::value<std::string>()->default_value("5%"),
-      "smallest change of the median, in percent, that counts as slower or faster (e.g. 5 or 5%)")(
+      "smallest change of the ratio, in percent, that counts as slower or faster (e.g. 5 or 5%)")(
       "alpha", po::value<std::string>()->default_value("0.05"), "significance level of the U test, in (0, 0.5]")(
       "format", po::value<std::string>()->default_value("console"), "console, md (Markdown, for CI comments) or json")(
       "filter", po::value<std::vector<std::string>>()->composing(),
       "only cases whose kernel (or benchmark name) or problem matches one of these comma-separated globs, "
-      "e.g. 'mha.blocked.*' or '*_causal'; repeat to require several (kernel AND problem)")(
-      "files", po::value<std::vector<std::string>>(), "BASE and NEW");
-  const po::variables_map vm = parse_args("compare", args, o, "files");
+      "e.g. 'mha.blocked.*' or '*_causal'; repeat to require several (kernel AND problem)");
+  po::options_description all = o;
+  all.add_options()("files", po::value<std::vector<std::string>>(), "BASE and NEW");
+  const po::variables_map vm = parse_args("compare", args, all, "files");
   if (vm.count("help")) {
     std::cout << kUsage << "\n" << o << "\n";
     return kExitOk;
