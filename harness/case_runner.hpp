@@ -1,6 +1,8 @@
 #pragma once
 // Runs one (problem, kernel) case in a fixed order, as benchdnn does: set-up -> execute once ->
-// compare with the reference -> (save output) -> measure. Failures become the case's status; they are
+// compare with the reference -> (save output) -> measure (measure.hpp: warm-up, then repetitions
+// until the stopping rule is done). run_cases_interleaved times several cases of one problem in
+// random-order rounds instead. Failures become the case's status; they are
 // never thrown, so one bad case cannot stop a run or lose what was measured before it.
 //
 // Under an MPI launcher (CaseSettings::mpi with several ranks):
@@ -13,7 +15,9 @@
 //   (`ranks`: 1) side by side with the mpi kernels, e.g. `mpirun -n 2 attnbench run --kernel
 //   mha.tp.mpi,mha.blocked.serial --threads 1` compares 2 ranks with 1.
 #include <filesystem>
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "attnbench/kernel.hpp"
 #include "attnbench/tensor.hpp"
@@ -35,6 +39,30 @@ struct CaseSettings {
 /// (set-up or run threw, or the check exceeded the kernel's tolerance; a failed check is not timed).
 CaseOutcome run_case(const Problem& problem, const Kernel& kernel, const TensorSet& inputs,
                      const CaseSettings& settings);
+
+/// One case of run_cases_interleaved: a kernel with its inputs and settings (each its own reference,
+/// which depends on the operator). Every case's settings.mpi must be the same.
+struct InterleavedCase {
+  const Kernel* kernel = nullptr;
+  const TensorSet* inputs = nullptr;
+  CaseSettings settings;
+};
+
+/// The kernels of one problem measured side by side (--interleave), so that slow drift (thermal,
+/// a noisy neighbour, frequency) cannot favour the kernel that happened to run first:
+/// 1. every case is set up, run once and checked, in the given order, exactly as run_case does;
+/// 2. each one that passed is warmed up;
+/// 3. then rounds: each round times one repetition of every case whose stopping rule is not yet
+///    done, in an order drawn from `seed` (a Fisher-Yates shuffle with std::mt19937_64 seeded by
+///    `seed` + round, so a record's seed reproduces the order), until every rule is done.
+/// Outcomes come back in the given order, with time.interleave = {seed, kernels, rounds}. A case
+/// that throws while timed fails alone (the others go on), as in run_case. memory.peak_rss_bytes
+/// is the peak of the whole group, since all were set up at once.
+/// Under a launcher the ranks agree on every step: the order comes from the seed, an mpi kernel's
+/// rule sees the slowest rank's times (RankTiming) on every rank, and after each step of a kernel
+/// that rank 0 runs alone, rank 0 tells the others (which sleep meanwhile) whether it goes on.
+std::vector<CaseOutcome> run_cases_interleaved(const Problem& problem, const std::vector<InterleavedCase>& cases,
+                                               std::uint64_t seed);
 
 /// Bytes the case will need: boundary tensors, the kernel's workspace, and the reference if checking.
 std::int64_t case_memory_bytes(const Problem& problem, const Kernel& kernel, const RunContext& ctx, bool check);

@@ -1,4 +1,4 @@
-// The measurement loop: warm-up, then timed repetitions under count and time limits.
+// The measurement loop: warm-up, then timed repetitions until the stopping rule is done.
 #include "measure.hpp"
 
 #include <chrono>
@@ -7,14 +7,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "cache_flush.hpp"
+
 namespace attnbench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string format_number(double x) {
   char buf[32];
@@ -28,34 +26,20 @@ void require(bool ok, const std::string& rule, double got) {
   }
 }
 
-/// One call of `fn`: its time, or with `sync` the slowest rank's.
-double timed_call(const std::function<void()>& fn, RepetitionSync* sync, bool timed) {
-  if (sync) sync->start();
-  const Clock::time_point start = Clock::now();
-  fn();
-  const double elapsed = seconds_since(start);
-  return sync ? sync->combine(elapsed, timed) : elapsed;
-}
-
-void warm_up(const std::function<void()>& fn, const MeasureOptions& options, RepetitionSync* sync) {
-  double total = 0;
-  for (int calls = 0; calls < options.warmup_runs || total < options.warmup_min_seconds; ++calls)
-    total += timed_call(fn, sync, false);
-}
-
-/// Whether the timed loop should stop after `samples` samples adding up to `total` seconds, the
-/// slowest of which took `slowest` seconds.
-bool done(const MeasureOptions& options, std::size_t samples, double total, double slowest) {
-  if (samples >= static_cast<std::size_t>(options.max_reps)) return true;
-  const bool enough_reps = samples >= static_cast<std::size_t>(options.min_reps);
-  if (enough_reps && total >= options.min_seconds) return true;
-  // Past max_seconds with min_reps samples the rule above has already stopped (validate ensures
-  // min_seconds <= max_seconds). Below min_reps we keep going, except after a single call longer
-  // than the whole budget: min_reps of those would take min_reps times too long, so one must do.
-  return total > options.max_seconds && slowest > options.max_seconds;
+const MeasureOptions& validated(const MeasureOptions& options) {
+  validate(options);
+  return options;
 }
 
 }  // namespace
+
+const char* to_string(CacheMode mode) { return mode == CacheMode::cold ? "cold" : "hot"; }
+
+CacheMode parse_cache_mode(const std::string& text) {
+  if (text == "hot") return CacheMode::hot;
+  if (text == "cold") return CacheMode::cold;
+  throw std::invalid_argument("unknown cache mode '" + text + "' (valid: hot, cold)");
+}
 
 void validate(const MeasureOptions& o) {
   require(o.warmup_runs >= 0, "warmup_runs must be >= 0", o.warmup_runs);
@@ -70,23 +54,67 @@ void validate(const MeasureOptions& o) {
           o.max_seconds);
   require(o.max_seconds >= o.min_seconds,
           "max_seconds must be >= min_seconds (" + format_number(o.min_seconds) + ")", o.max_seconds);
+  require(o.ci_target >= 0 && o.ci_target < 1, "ci_target must be in [0, 1)", o.ci_target);
 }
 
-std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options, RepetitionSync* sync) {
-  validate(options);
-  warm_up(fn, options, sync);
+nlohmann::json to_json(const TimingNotes& n) {
+  const bool has_target = n.ci_target > 0;
+  return {{"warmup_calls", n.warmup_calls},
+          {"warmup_s", n.warmup_seconds},
+          {"ci_target", has_target ? nlohmann::json(n.ci_target) : nlohmann::json(nullptr)},
+          {"target_met", has_target ? nlohmann::json(n.target_met) : nlohmann::json(nullptr)},
+          {"stop", to_string(n.stop)},
+          {"cache", to_string(n.cache)},
+          {"cache_flush_bytes", n.cache_flush_bytes},
+          {"interleave", n.interleave ? nlohmann::json{{"seed", n.interleave->seed},
+                                                       {"kernels", n.interleave->kernels},
+                                                       {"rounds", n.interleave->rounds}}
+                                      : nlohmann::json(nullptr)}};
+}
 
-  std::vector<double> samples;
-  samples.reserve(static_cast<std::size_t>(options.min_reps));
-  double total = 0;
-  double slowest = 0;
-  while (!done(options, samples.size(), total, slowest)) {
-    const double elapsed = timed_call(fn, sync, true);
-    samples.push_back(elapsed);
-    total += elapsed;
-    if (elapsed > slowest) slowest = elapsed;
+RepetitionLoop::RepetitionLoop(std::function<void()> fn, const MeasureOptions& options, RepetitionSync* sync)
+    : fn_(std::move(fn)), options_(validated(options)), sync_(sync), rule_(options) {
+  samples_.reserve(static_cast<std::size_t>(options.min_reps));
+  notes_.ci_target = options.ci_target;
+  notes_.cache = options.cache;
+  if (options.cache == CacheMode::cold) notes_.cache_flush_bytes = cache_flush_bytes();
+}
+
+double RepetitionLoop::call(bool timed) {
+  if (options_.cache == CacheMode::cold) flush_caches();
+  if (sync_) sync_->start();
+  const Clock::time_point start = Clock::now();
+  fn_();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  return sync_ ? sync_->combine(elapsed, timed) : elapsed;
+}
+
+void RepetitionLoop::warm_up() {
+  while (notes_.warmup_calls < options_.warmup_runs || notes_.warmup_seconds < options_.warmup_min_seconds) {
+    notes_.warmup_seconds += call(false);
+    ++notes_.warmup_calls;
   }
-  return samples;
+}
+
+void RepetitionLoop::repeat() {
+  if (done()) throw std::logic_error("RepetitionLoop::repeat after the stopping rule was done");
+  const double elapsed = call(true);
+  samples_.push_back(elapsed);
+  rule_.add(elapsed);
+}
+
+Measurement RepetitionLoop::result() const {
+  Measurement m{samples_, notes_};
+  m.notes.target_met = rule_.target_met();
+  m.notes.stop = rule_.reason();
+  return m;
+}
+
+Measurement measure(const std::function<void()>& fn, const MeasureOptions& options, RepetitionSync* sync) {
+  RepetitionLoop loop(fn, options, sync);
+  loop.warm_up();
+  while (!loop.done()) loop.repeat();
+  return loop.result();
 }
 
 }  // namespace attnbench

@@ -1,23 +1,17 @@
 #pragma once
-// Timing a callable: warm-up, then repeated timed calls until enough samples or time.
+// Timing a callable: warm-up, then timed repetitions until the stopping rule (stopping_rule.hpp)
+// says the median is known well enough or the budget is spent.
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "measure_options.hpp"
+#include "stopping_rule.hpp"
+
 namespace attnbench {
-
-/// How long and how often `measure` runs a callable. All times are in seconds.
-struct MeasureOptions {
-  int warmup_runs = 1;              ///< untimed calls before timing (>= 0)
-  double warmup_min_seconds = 0.05; ///< keep warming up until this much time has passed (>= 0)
-  int min_reps = 6;                 ///< at least this many timed calls (>= 1)
-  int max_reps = 1000;              ///< never more than this many timed calls (>= min_reps)
-  double min_seconds = 0.5;         ///< keep timing until the samples add up to this (>= 0)
-  double max_seconds = 30;          ///< stop once the samples add up to more than this (> 0)
-};
-
-/// Throws std::invalid_argument naming the first field that is out of range and its rule,
-/// e.g. "min_reps must be >= 1 (got 0)".
-void validate(const MeasureOptions& options);
 
 /// How the ranks of an MPI job time a call together (rank_timing.hpp implements it over MPI).
 class RepetitionSync {
@@ -30,22 +24,70 @@ class RepetitionSync {
   virtual double combine(double local_seconds, bool timed) = 0;
 };
 
-/// Times `fn`, one sample (seconds, std::chrono::steady_clock) per call.
+/// With --interleave: the kernels of one problem were timed in rounds, each round in a random order
+/// drawn from `seed` (case_runner.hpp, run_cases_interleaved).
+struct InterleaveNote {
+  std::uint64_t seed = 0;
+  int kernels = 0;  ///< kernels timed together
+  int rounds = 0;   ///< rounds in which this kernel was timed (its repetitions)
+};
+
+/// What a reader needs to trust the samples, stored beside them in the record's `time` object.
+struct TimingNotes {
+  int warmup_calls = 0;
+  double warmup_seconds = 0;       ///< the warm-up calls' time (under MPI the slowest rank's)
+  double ci_target = 0;            ///< MeasureOptions::ci_target (0: none)
+  bool target_met = false;         ///< see StoppingRule::target_met
+  StopReason stop = StopReason::none;
+  CacheMode cache = CacheMode::hot;
+  std::int64_t cache_flush_bytes = 0;  ///< bytes streamed before each repetition (cold); 0 when hot
+  std::optional<InterleaveNote> interleave;
+};
+
+/// `time`'s fields beyond the statistics: warmup_calls, warmup_s, ci_target (null when 0),
+/// target_met (null without a target), stop, cache, cache_flush_bytes, interleave (null or
+/// {seed, kernels, rounds}). docs/RESULTS.md describes them.
+nlohmann::json to_json(const TimingNotes& notes);
+
+struct Measurement {
+  std::vector<double> samples;  ///< seconds per timed call, in the order measured
+  TimingNotes notes;
+};
+
+/// One callable's measurement taken step by step, so that several can be interleaved
+/// (run_cases_interleaved); `measure` below runs one to the end.
 ///
-/// Warm-up: calls `fn` untimed at least `warmup_runs` times and for at least
-/// `warmup_min_seconds`, so caches, page tables and thread pools are hot before timing.
-/// Timing: repeats until there are at least `min_reps` samples AND they add up to at least
-/// `min_seconds`; stops early at `max_reps` samples, or once the samples add up to more than
-/// `max_seconds` provided `min_reps` samples exist. The exception: a single call longer than
-/// `max_seconds` ends the measurement right after it, even below `min_reps`. (Since validate
-/// requires min_seconds <= max_seconds, the min_reps/min_seconds rule always stops first
-/// otherwise; max_seconds becomes a real budget once adaptive, CI-based stopping arrives.)
-/// Validates `options` first (see validate). Exceptions from `fn` propagate.
+/// Warm-up: calls `fn` untimed at least `warmup_runs` times and for at least `warmup_min_seconds`,
+/// so caches, page tables and thread pools are hot before timing. Each timed call is preceded,
+/// outside the timed region, by a cache flush when options.cache is cold (cache_flush.hpp), and its
+/// time goes to the StoppingRule. Exceptions from `fn` propagate.
 ///
 /// With `sync` (an MPI kernel on several ranks) every call, warm-up included, starts with
-/// sync->start() and its time is sync->combine(): the slowest rank's. Time limits count call times
-/// (not the loop's own overhead), so every rank stops after the same call.
-std::vector<double> measure(const std::function<void()>& fn, const MeasureOptions& options,
-                            RepetitionSync* sync = nullptr);
+/// sync->start() (after the flush) and its time is sync->combine(): the slowest rank's. Time limits
+/// count call times (not the loop's own overhead), so every rank stops after the same call.
+class RepetitionLoop {
+ public:
+  /// Validates `options` (std::invalid_argument, see validate) before any call.
+  RepetitionLoop(std::function<void()> fn, const MeasureOptions& options, RepetitionSync* sync = nullptr);
+  void warm_up();
+  /// One timed call; must not be called once done().
+  void repeat();
+  bool done() const { return rule_.done(); }
+  /// The samples so far and how they were taken.
+  Measurement result() const;
+
+ private:
+  double call(bool timed);
+
+  std::function<void()> fn_;
+  MeasureOptions options_;
+  RepetitionSync* sync_;
+  StoppingRule rule_;
+  std::vector<double> samples_;
+  TimingNotes notes_;
+};
+
+/// Warm-up, then repetitions until the stopping rule is done (RepetitionLoop).
+Measurement measure(const std::function<void()>& fn, const MeasureOptions& options, RepetitionSync* sync = nullptr);
 
 }  // namespace attnbench

@@ -70,6 +70,7 @@ nlohmann::json make_record(const CaseOutcome& c, const nlohmann::json& provenanc
                {"query_tokens", query_tokens(p)},
                {"sequential_steps", sequential_steps(op, p)}};
   r["time"] = c.time ? to_json(*c.time) : nlohmann::json(nullptr);
+  if (c.time && c.timing) r["time"].update(to_json(*c.timing));
   r["setup_s"] = c.setup_seconds;
   if (c.time) {
     const Rates rate = rates_for(c);

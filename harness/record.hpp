@@ -9,6 +9,7 @@
 #include "attnbench/check.hpp"
 #include "attnbench/cost_model.hpp"
 #include "attnbench/kernel.hpp"
+#include "measure.hpp"
 #include "rank_timing.hpp"
 #include "roofline.hpp"
 #include "stats.hpp"
@@ -28,6 +29,7 @@ struct CaseOutcome {
   CaseStatus status = CaseStatus::ok;
   std::string reason;                  ///< why skipped/failed ("" when ok)
   std::optional<SampleStats> time;     ///< absent when nothing was timed
+  std::optional<TimingNotes> timing;   ///< how `time` was measured (warm-up, stop, cache); with `time`
   std::optional<CheckResult> check;    ///< absent when --check was off
   double setup_seconds = 0;            ///< prepare(): allocation and weight packing, not in `time`
   std::int64_t workspace_bytes = 0;    ///< the kernel's own estimate (Kernel::workspace_bytes)

@@ -69,6 +69,30 @@ MedianCiRanks median_ci_ranks(std::size_t n) {
   return MedianCiRanks{j, n + 1 - j, 1 - 2 * tail};
 }
 
+MedianCiRanks MedianCiRankSequence::next() {
+  if (n_ == 0) {  // n = 1: j = 1, P(B <= 0) = P(B = 0) = P(B = 1) = 1/2
+    n_ = 1, j_ = 1, tail_ = 0.5, pmf_low_ = 0.5, pmf_high_ = 0.5;
+    return {1, 1, 1 - 2 * tail_};
+  }
+  // From n to n + 1 at the same j. P(B = j - 2) = P(B = j - 1) (j - 1) / (n - j + 2), 0 when j = 1.
+  const double n = static_cast<double>(n_), j = static_cast<double>(j_);
+  const double pmf_below = pmf_low_ * (j - 1) / (n - j + 2);
+  tail_ -= pmf_low_ / 2;
+  pmf_high_ = (pmf_high_ + pmf_low_) / 2;
+  pmf_low_ = (pmf_low_ + pmf_below) / 2;
+  ++n_;
+  // Widen while the next interval still covers >= 95% (as median_ci_ranks does).
+  while (2 * (j_ + 1) <= n_ + 1) {
+    const double next_tail = tail_ + pmf_high_;
+    if (1 - 2 * next_tail < kTargetCoverage) break;
+    tail_ = next_tail;
+    pmf_low_ = pmf_high_;
+    pmf_high_ *= static_cast<double>(n_ - j_) / static_cast<double>(j_ + 1);  // P(B = j + 1)
+    ++j_;
+  }
+  return {j_, n_ + 1 - j_, 1 - 2 * tail_};
+}
+
 SampleStats summarize(std::vector<double> samples_seconds) {
   check_samples(samples_seconds);
   std::vector<double> sorted = samples_seconds;

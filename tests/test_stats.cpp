@@ -144,6 +144,19 @@ TEST(Stats, ConfidenceIntervalForHugeNIsNarrowAndValid) {
   EXPECT_NEAR(static_cast<double>(r.low_rank), n / 2.0 - 1.96 * std::sqrt(n / 4.0), 3);
 }
 
+TEST(Stats, RankSequenceEqualsMedianCiRanksForEveryN) {
+  MedianCiRankSequence sequence;
+  for (std::size_t n = 1; n <= 100000; ++n) {
+    const MedianCiRanks got = sequence.next();
+    ASSERT_EQ(sequence.count(), n);
+    if (n > 3000 && n % 4999 != 0 && n != 100000) continue;  // median_ci_ranks(n) costs O(n)
+    const MedianCiRanks want = median_ci_ranks(n);
+    ASSERT_EQ(got.low_rank, want.low_rank) << "n = " << n;
+    ASSERT_EQ(got.high_rank, want.high_rank) << "n = " << n;
+    ASSERT_NEAR(got.confidence, want.confidence, 1e-9) << "n = " << n;
+  }
+}
+
 TEST(Stats, RelativeHalfWidth) {
   SampleStats s;
   s.median = 2;

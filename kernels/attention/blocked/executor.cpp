@@ -7,7 +7,10 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include <memory>
 #include <stdexcept>
+
+#include "attnbench/pool_pinning.hpp"
 
 namespace attnbench::kernels::blocked {
 namespace {
@@ -40,7 +43,10 @@ class OpenMpExecutor final : public Executor {
 
 class TbbExecutor final : public Executor {
  public:
-  explicit TbbExecutor(int threads) : threads_(threads), arena_(threads) { arena_.initialize(); }
+  explicit TbbExecutor(int threads) : threads_(threads), arena_(threads) {
+    arena_.initialize();
+    pin_observer_ = std::make_unique<PoolPinObserver>(arena_);  // --pin: each joining thread takes its slot's CPU
+  }
   int threads() const override { return threads_; }
   void run(std::int64_t items, ItemBody body) override {
     if (threads_ == 1 || items <= 1) {
@@ -61,6 +67,7 @@ class TbbExecutor final : public Executor {
  private:
   int threads_;
   tbb::task_arena arena_;
+  std::unique_ptr<PoolPinObserver> pin_observer_;
 };
 
 }  // namespace
