@@ -162,17 +162,15 @@ class CaseRun {
   std::optional<RepetitionLoop> loop_;
 };
 
-/// The order of one round: a Fisher-Yates shuffle of 0..n-1 drawn from `seed` and `round` alone, so
-/// every rank computes the same order and a record's seed reproduces it.
-std::vector<std::size_t> round_order(std::size_t n, std::uint64_t seed, std::uint64_t round) {
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+}  // namespace
+
+std::vector<std::size_t> interleave_round_order(std::size_t cases, std::uint64_t seed, std::uint64_t round) {
+  std::vector<std::size_t> order(cases);
+  for (std::size_t i = 0; i < cases; ++i) order[i] = i;
   std::mt19937_64 rng(seed + round);
-  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[std::size_t(rng() % i)]);
+  for (std::size_t i = cases; i > 1; --i) std::swap(order[i - 1], order[std::size_t(rng() % i)]);
   return order;
 }
-
-}  // namespace
 
 CaseOutcome run_case(const Problem& p, const Kernel& kernel, const TensorSet& inputs, const CaseSettings& settings) {
   CaseRun run(p, kernel, inputs, settings);
@@ -204,7 +202,7 @@ std::vector<CaseOutcome> run_cases_interleaved(const Problem& p, const std::vect
   for (std::size_t i = 0; i < runs.size(); ++i)
     if (active[i]) step(i, [](CaseRun& run) { run.warm_up(); });
   for (std::uint64_t round = 0; std::find(active.begin(), active.end(), true) != active.end(); ++round)
-    for (std::size_t i : round_order(runs.size(), seed, round))
+    for (std::size_t i : interleave_round_order(runs.size(), seed, round))
       if (active[i]) step(i, [](CaseRun& run) { run.repeat(); });
 
   std::vector<CaseOutcome> outcomes;

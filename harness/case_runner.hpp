@@ -53,8 +53,7 @@ struct InterleavedCase {
 /// 1. every case is set up, run once and checked, in the given order, exactly as run_case does;
 /// 2. each one that passed is warmed up;
 /// 3. then rounds: each round times one repetition of every case whose stopping rule is not yet
-///    done, in an order drawn from `seed` (a Fisher-Yates shuffle with std::mt19937_64 seeded by
-///    `seed` + round, so a record's seed reproduces the order), until every rule is done.
+///    done, in the order interleave_round_order(cases, seed, round), until every rule is done.
 /// Outcomes come back in the given order, with time.interleave = {seed, kernels, rounds}. A case
 /// that throws while timed fails alone (the others go on), as in run_case. memory.peak_rss_bytes
 /// is the peak of the whole group, since all were set up at once.
@@ -63,6 +62,10 @@ struct InterleavedCase {
 /// that rank 0 runs alone, rank 0 tells the others (which sleep meanwhile) whether it goes on.
 std::vector<CaseOutcome> run_cases_interleaved(const Problem& problem, const std::vector<InterleavedCase>& cases,
                                                std::uint64_t seed);
+
+/// The order of `round` among `cases` cases: a Fisher-Yates shuffle of 0..cases-1 with
+/// std::mt19937_64 seeded by seed + round (exposed so that a record's seed can be replayed).
+std::vector<std::size_t> interleave_round_order(std::size_t cases, std::uint64_t seed, std::uint64_t round);
 
 /// Bytes the case will need: boundary tensors, the kernel's workspace, and the reference if checking.
 std::int64_t case_memory_bytes(const Problem& problem, const Kernel& kernel, const RunContext& ctx, bool check);
