@@ -9,22 +9,28 @@
 
 #include <omp.h>
 
+#include "attnbench/phase_recorder.hpp"
 #include "attnbench/workload.hpp"
 
 namespace attnbench::kernels {
 namespace {
 
-// y[rows, out] = x[rows, in] W^T + b, with W [out, in] (torch.nn.Linear convention).
+// y[rows, out] = x[rows, in] W^T + b, with W [out, in] (torch.nn.Linear convention). Each thread
+// records its own share as the projections phase.
 void linear(const float* x, std::int64_t rows, std::int64_t in, const std::vector<float>& w,
-            const std::vector<float>& b, float* y, int threads) {
+            const std::vector<float>& b, float* y, int threads, PhaseRecorder* phases) {
   const std::int64_t out = std::int64_t(b.size());
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t o = 0; o < out; ++o) {
-      float acc = b[std::size_t(o)];
-      for (std::int64_t c = 0; c < in; ++c) acc += x[r * in + c] * w[std::size_t(o * in + c)];
-      y[r * out + o] = acc;
-    }
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const PhaseScope phase(phases, Phase::projections);
+#pragma omp for nowait
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t o = 0; o < out; ++o) {
+        float acc = b[std::size_t(o)];
+        for (std::int64_t c = 0; c < in; ++c) acc += x[r * in + c] * w[std::size_t(o * in + c)];
+        y[r * out + o] = acc;
+      }
+  }
 }
 
 std::vector<float> copy_of(const TensorSet& t, const char* name) {
@@ -41,7 +47,8 @@ struct HeadScratch {
 
 class NaiveAttention final : public PreparedKernel {
  public:
-  NaiveAttention(const Problem& p, const TensorSet& t, int threads) : p_(p), threads_(threads) {
+  NaiveAttention(const Problem& p, const TensorSet& t, int threads, PhaseRecorder* phases)
+      : p_(p), threads_(threads), phases_(phases) {
     const std::int64_t B = p.batch, Lq = p.seq_q, Lk = p.seq_kv, da = additive_dim(p);
     if (p.projections) {
       w_q_ = copy_of(t, "w_q"), b_q_ = copy_of(t, "b_q"), w_k_ = copy_of(t, "w_k"), b_k_ = copy_of(t, "b_k");
@@ -69,9 +76,9 @@ class NaiveAttention final : public PreparedKernel {
                 *v = in.at("v").as<float>().data();
     float* o = out.as<float>().data();
     if (p.projections) {
-      linear(q, B * Lq, E, w_q_, b_q_, q_.data(), threads_);
-      linear(k, B * Lk, E, w_k_, b_k_, k_.data(), threads_);
-      linear(v, B * Lk, E, w_v_, b_v_, v_.data(), threads_);
+      linear(q, B * Lq, E, w_q_, b_q_, q_.data(), threads_, phases_);
+      linear(k, B * Lk, E, w_k_, b_k_, k_.data(), threads_, phases_);
+      linear(v, B * Lk, E, w_v_, b_v_, v_.data(), threads_, phases_);
       q = q_.data(), k = k_.data(), v = v_.data(), o = attn_.data();
     }
     const std::int32_t* lengths = p.mask == Mask::padding ? in.at("lengths").as<std::int32_t>().data() : nullptr;
@@ -82,7 +89,8 @@ class NaiveAttention final : public PreparedKernel {
     for (std::int64_t b = 0; b < B; ++b)
       for (std::int64_t h = 0; h < p.heads; ++h)
         head(Q, K, V, O, lengths, b, h, scratch_[std::size_t(thread_index())]);
-    if (p.projections) linear(attn_.data(), B * Lq, p.heads * p.value_dim, w_o_, b_o_, out.as<float>().data(), threads_);
+    if (p.projections)
+      linear(attn_.data(), B * Lq, p.heads * p.value_dim, w_o_, b_o_, out.as<float>().data(), threads_, phases_);
   }
 
  private:
@@ -96,6 +104,7 @@ class NaiveAttention final : public PreparedKernel {
     const std::int64_t valid = lengths ? lengths[b] : Lk;
     const float inv_sqrt_d = 1.0f / std::sqrt(float(d));
     const float neg_inf = -std::numeric_limits<float>::infinity();
+    PhaseScope phase(phases_, Phase::qk);  // the score-side vectors and S are QK^T's
 
     // The query-side vectors: W_h^T q_i (multiplicative) or Wq_h q_i (additive); Wk_h k_j (additive).
     if (p.score == Score::multiplicative)
@@ -153,6 +162,7 @@ class NaiveAttention final : public PreparedKernel {
     for (std::int64_t i = 0; i < Lq; ++i) {
       float* S = &s.scores[std::size_t(i * Lk)];
       float* out_row = O.row(b, i, h);
+      phase.switch_to(Phase::softmax);
       std::fill(out_row, out_row + dv, 0.0f);
       float row_max = neg_inf;
       for (std::int64_t j = 0; j < Lk; ++j) row_max = std::max(row_max, S[j]);
@@ -160,6 +170,7 @@ class NaiveAttention final : public PreparedKernel {
       float sum = 0;
       for (std::int64_t j = 0; j < Lk; ++j) sum += (S[j] = std::exp(S[j] - row_max));
       const float inv_sum = 1.0f / sum;
+      phase.switch_to(Phase::pv);
       for (std::int64_t j = 0; j < Lk; ++j) {
         const float weight = S[j] * inv_sum;
         const float* v_row = V.row(b, j, g);
@@ -170,6 +181,7 @@ class NaiveAttention final : public PreparedKernel {
 
   Problem p_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   std::vector<float> w_q_, b_q_, w_k_, b_k_, w_v_, b_v_, w_o_, b_o_;  // copies of the projection weights
   std::vector<float> w_score_, wa_q_, wa_k_, va_;                     // copies of the score weights
   std::vector<float> q_, k_, v_, attn_;  // projected Q/K/V and the pre-projection output, [B, L, heads, dim]
@@ -199,7 +211,7 @@ std::int64_t NaiveKernel::workspace_bytes(const Problem& p, const RunContext& ct
 
 std::unique_ptr<PreparedKernel> NaiveKernel::prepare(const Problem& p, const TensorSet& tensors,
                                                      const RunContext& ctx) const {
-  return std::make_unique<NaiveAttention>(p, tensors, effective_threads(ctx));
+  return std::make_unique<NaiveAttention>(p, tensors, effective_threads(ctx), ctx.phases);
 }
 
 Capabilities naive_capabilities(Parallelism parallelism) {

@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "attnbench/blas_threads.hpp"
+#include "attnbench/phase_recorder.hpp"
 #include "attnbench/workload.hpp"
 
 namespace attnbench::kernels {
@@ -19,8 +20,8 @@ std::int64_t buffer_count(const Problem& p) { return std::min<std::int64_t>(p.la
 
 class Conv1dRun final : public PreparedKernel {
  public:
-  Conv1dRun(const Problem& p, const TensorSet& t, int threads)
-      : p_(p), E_(p.model_dim()), threads_(threads),
+  Conv1dRun(const Problem& p, const TensorSet& t, int threads, PhaseRecorder* phases)
+      : p_(p), E_(p.model_dim()), threads_(threads), phases_(phases),
         packed_(DataType::f32, {p.layers, p.kernel_size, E_, E_}),
         bias_(DataType::f32, {p.layers, E_}) {
     validate_inputs(Op::conv1d, p, t);
@@ -48,15 +49,17 @@ class Conv1dRun final : public PreparedKernel {
 #pragma omp parallel num_threads(threads_) if (threads_ > 1)
     {
       const int me = omp_get_thread_num(), team = omp_get_num_threads();
+      PhaseScope phase(phases_, Phase::gemm);  // layer_rows switches between gemm and bias_activation
       for (std::int64_t l = 0; l < layers; ++l) {
         const float* src = l == 0 ? x : buffers_[(l - 1) % 2].as<float>().data();
         float* dst = l == layers - 1 ? y : buffers_[l % 2].as<float>().data();
         for (std::int64_t item = me; item < items; item += team) {
           const std::int64_t b = item / blocks_, r0 = item % blocks_ * block_rows_;
           const std::int64_t r1 = std::min(p_.seq_q, r0 + block_rows_);
-          if (r0 < r1) layer_rows(l, src, dst, b, r0, r1);
+          if (r0 < r1) layer_rows(l, src, dst, b, r0, r1, phase);
         }
         // The next layer reads rows of neighbouring blocks.
+        phase.switch_to(Phase::sync);
 #pragma omp barrier
       }
     }
@@ -65,13 +68,16 @@ class Conv1dRun final : public PreparedKernel {
  private:
   /// Rows [r0, r1) of batch entry b of layer l: bias, then one GEMM per tap over the rows whose input
   /// is inside the sequence, then ReLU unless it is the last layer.
-  void layer_rows(std::int64_t l, const float* src, float* dst, std::int64_t b, std::int64_t r0, std::int64_t r1) const {
+  void layer_rows(std::int64_t l, const float* src, float* dst, std::int64_t b, std::int64_t r0, std::int64_t r1,
+                  PhaseScope& phase) const {
     const std::int64_t L = p_.seq_q, E = E_, k = p_.kernel_size, dl = layer_dilation(p_, l);
     const std::int64_t pad = dl * (k - 1), left = p_.mask == Mask::causal ? pad : pad / 2;
     const float* in = src + b * L * E;
     float* o = dst + b * L * E;
     const float* bias = bias_.as<float>().data() + l * E;
+    phase.switch_to(Phase::bias_activation);
     for (std::int64_t r = r0; r < r1; ++r) std::memcpy(o + r * E, bias, std::size_t(E) * sizeof(float));
+    phase.switch_to(Phase::gemm);
     for (std::int64_t j = 0; j < k; ++j) {
       const std::int64_t shift = j * dl - left;  // output row t reads input row t + shift
       const std::int64_t t0 = std::max(r0, -shift), t1 = std::min(r1, L - shift);
@@ -81,12 +87,14 @@ class Conv1dRun final : public PreparedKernel {
                   in + (t0 + shift) * E, int(E), w, int(E), 1.0f, o + t0 * E, int(E));
     }
     if (l == p_.layers - 1) return;
+    phase.switch_to(Phase::bias_activation);
     for (float* v = o + r0 * E; v < o + r1 * E; ++v) *v = std::max(*v, 0.0f);
   }
 
   Problem p_;
   std::int64_t E_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   Tensor packed_, bias_;  // [layers, k, E_in, E_out], [layers, E]
   Tensor buffers_[2];     // intermediate activations [B, L, E] (ping-pong)
   std::int64_t blocks_ = 1, block_rows_ = 1;
@@ -102,7 +110,7 @@ std::int64_t Conv1dKernel::workspace_bytes(const Problem& p, const RunContext&) 
 
 std::unique_ptr<PreparedKernel> Conv1dKernel::prepare(const Problem& p, const TensorSet& tensors,
                                                       const RunContext& ctx) const {
-  return std::make_unique<Conv1dRun>(p, tensors, effective_threads(ctx));
+  return std::make_unique<Conv1dRun>(p, tensors, effective_threads(ctx), ctx.phases);
 }
 
 }  // namespace attnbench::kernels

@@ -70,7 +70,7 @@ int comm_size(MPI_Comm comm) {
   return size;
 }
 
-Comm::Comm(MPI_Comm parent) {
+Comm::Comm(MPI_Comm parent, PhaseRecorder* phases) : phases_(phases) {
   if (comm_size(parent) == 1) return;
   check(MPI_Comm_dup(parent, &comm_), "MPI_Comm_dup");
   check(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
@@ -87,7 +87,9 @@ void Comm::add(const char* phase, std::int64_t bytes, std::int64_t messages, Clo
   PhaseLog& p = log_.phase(phase);
   p.bytes += bytes;
   p.messages += messages;
-  p.seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  const Clock::time_point end = Clock::now();
+  p.seconds += std::chrono::duration<double>(end - start).count();
+  if (phases_) phases_->event(Phase::communication, phase, PhaseRecorder::ns(start), PhaseRecorder::ns(end));
 }
 
 void Comm::note(const char* phase) {

@@ -9,6 +9,8 @@
 //
 // Each verb adds its bytes sent, messages and seconds to the phase it is given in log() (CommLog);
 // a null phase records nothing (data movement outside the algorithm, e.g. collecting the output).
+// When profiling, the same interval also goes to the PhaseRecorder as a trace event labelled with
+// the phase (timed once: the trace and CommLog's seconds are the same measurement).
 #include <mpi.h>
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "attnbench/comm_log.hpp"
+#include "attnbench/phase_recorder.hpp"
 
 namespace attnbench::kernels::mpi {
 
@@ -32,7 +35,8 @@ class Comm {
  public:
   /// A private duplicate of `parent` (collective over it), so the kernel's messages never match the
   /// harness's; one rank and no MPI calls when MPI is not initialised or `parent` has one rank.
-  explicit Comm(MPI_Comm parent);
+  /// `phases`: where each recorded call also goes as a trace event (null: nowhere).
+  explicit Comm(MPI_Comm parent, PhaseRecorder* phases = nullptr);
   ~Comm();
   Comm(const Comm&) = delete;
   Comm& operator=(const Comm&) = delete;
@@ -69,6 +73,7 @@ class Comm {
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   CommLog log_;
+  PhaseRecorder* phases_ = nullptr;
   MPI_Request shift_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
   const char* shift_phase_ = nullptr;
 };

@@ -38,7 +38,7 @@ std::int64_t rows_in(const std::vector<Range>& ranges) {
 class Ring final : public PreparedKernel {
  public:
   Ring(const Problem& p, const TensorSet& t, const RunContext& ctx)
-      : comm_(ctx.comm), p_(p), threads_(std::max(1, ctx.threads)),
+      : comm_(ctx.comm, ctx.phases), p_(p), threads_(std::max(1, ctx.threads)), phases_(ctx.phases),
         executor_(blocked::make_executor(Parallelism::openmp, threads_)) {
     const int P = comm_.size(), r = comm_.rank();
     for (int s = 0; s < P; ++s) {
@@ -52,7 +52,8 @@ class Ring final : public PreparedKernel {
     std::int64_t max_keys = 0;
     for (int s = 0; s < P; ++s) max_keys = std::max(max_keys, rows_in(kv_rows_[s]));
     state_ = PartialAttention(p, q_rows_[r], max_keys, threads_,
-                              p.score == Score::multiplicative ? t.at("w_score").as<float>().data() : nullptr);
+                              p.score == Score::multiplicative ? t.at("w_score").as<float>().data() : nullptr,
+                              ctx.phases);
     if (p.projections) {
       for (const char* name : {"w_q", "b_q", "w_k", "b_k", "w_v", "b_v", "w_o", "b_o"}) {
         const auto w = t.at(name).as<float>();
@@ -119,6 +120,7 @@ class Ring final : public PreparedKernel {
     const Problem& p = p_;
     const float* q = in.at("q").as<float>().data();
     if (!p.projections) return q;  // PartialAttention reads rows by global index
+    const PhaseScope phase(phases_, Phase::projections, threads_);  // BLAS on threads_ threads
     const std::int64_t E = p.model_dim(), lq = rows_in(q_rows_[comm_.rank()]);
     for (std::int64_t b = 0; b < p.batch; ++b) {
       std::int64_t at = 0;  // local row
@@ -141,6 +143,7 @@ class Ring final : public PreparedKernel {
     float* v_dst = block + p.batch * rows * kw;
     const float* k = in.at("k").as<float>().data();
     const float* v = in.at("v").as<float>().data();
+    const PhaseScope phase(phases_, p.projections ? Phase::projections : Phase::layout, p.projections ? threads_ : 1);
     for (std::int64_t b = 0; b < p.batch; ++b)
       for (const Range& range : kv_rows_[r]) {
         if (p.projections) {
@@ -164,6 +167,7 @@ class Ring final : public PreparedKernel {
     float* o = out.as<float>().data();
     if (!p.projections) return state_.normalise_into(o, p.seq_q, width);
     state_.normalise_into(rows_out_.data(), -1, width);  // [B][lq][H*dv]
+    const PhaseScope phase(phases_, Phase::projections, threads_);
     for (std::int64_t b = 0; b < p.batch; ++b) {
       std::int64_t at = 0;  // local row
       for (const Range& range : q_rows_[r]) {
@@ -177,6 +181,7 @@ class Ring final : public PreparedKernel {
   Comm comm_;
   Problem p_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   std::unique_ptr<blocked::Executor> executor_;
   std::vector<std::vector<Range>> q_rows_, kv_rows_;  // per rank
   std::vector<float> blocks_[2];  // the K/V block in hand and the one arriving (block layout above)

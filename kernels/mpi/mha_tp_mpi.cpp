@@ -25,7 +25,7 @@ namespace {
 class TensorParallel final : public PreparedKernel {
  public:
   TensorParallel(const Problem& p, const TensorSet& t, const RunContext& ctx)
-      : comm_(ctx.comm), p_(p), threads_(std::max(1, ctx.threads)) {
+      : comm_(ctx.comm, ctx.phases), p_(p), threads_(std::max(1, ctx.threads)), phases_(ctx.phases) {
     const int P = comm_.size(), r = comm_.rank();
     heads_ = heads_of(p, P, r), kv_ = kv_heads_of(p, P, r);
     local_p_ = head_subproblem(p, heads_, kv_);
@@ -36,7 +36,9 @@ class TensorParallel final : public PreparedKernel {
     v_ = &local_.add("v", Tensor(DataType::f32, {B, p.seq_kv, hk, dv}));
     if (p.mask == Mask::padding) lengths_ = &local_.add("lengths", Tensor(DataType::i32, {B}));
     attn_ = Tensor(DataType::f32, {B, p.seq_q, h, dv});
-    core_ = blocked::prepare_blocked(local_p_, local_, Parallelism::openmp, threads_);
+    blocked::Options core;
+    core.phases = ctx.phases;  // the core records its own phases
+    core_ = blocked::prepare_blocked(local_p_, local_, Parallelism::openmp, threads_, core);
     if (p.projections) {
       const std::int64_t E = p.model_dim();
       // Column split of W_q, W_k, W_v: rows of the [out][in] weight; row split of W_o: its columns.
@@ -62,20 +64,26 @@ class TensorParallel final : public PreparedKernel {
       const float* q = in.at("q").as<float>().data();
       const float* k = in.at("k").as<float>().data();
       const float* v = in.at("v").as<float>().data();
-      if (p.projections) {
-        linear(q, E, B * Lq, E, w_q_.data(), E, b_q_.data(), data(*q_), h * d, h * d, threads_);
-        linear(k, E, B * Lk, E, w_k_.data(), E, b_k_.data(), data(*k_), hk * d, hk * d, threads_);
-        linear(v, E, B * Lk, E, w_v_.data(), E, b_v_.data(), data(*v_), hk * dv, hk * dv, threads_);
-      } else {  // this rank's heads of the replicated inputs
-        copy_rows(q + heads_.begin * d, p.heads * d, data(*q_), h * d, B * Lq, h * d);
-        copy_rows(k + kv_.begin * d, p.kv_heads * d, data(*k_), hk * d, B * Lk, hk * d);
-        copy_rows(v + kv_.begin * dv, p.kv_heads * dv, data(*v_), hk * dv, B * Lk, hk * dv);
+      {
+        // linear() runs BLAS on threads_ threads: the phase occupies them all.
+        const PhaseScope phase(phases_, p.projections ? Phase::projections : Phase::layout, p.projections ? threads_ : 1);
+        if (p.projections) {
+          linear(q, E, B * Lq, E, w_q_.data(), E, b_q_.data(), data(*q_), h * d, h * d, threads_);
+          linear(k, E, B * Lk, E, w_k_.data(), E, b_k_.data(), data(*k_), hk * d, hk * d, threads_);
+          linear(v, E, B * Lk, E, w_v_.data(), E, b_v_.data(), data(*v_), hk * dv, hk * dv, threads_);
+        } else {  // this rank's heads of the replicated inputs
+          copy_rows(q + heads_.begin * d, p.heads * d, data(*q_), h * d, B * Lq, h * d);
+          copy_rows(k + kv_.begin * d, p.kv_heads * d, data(*k_), hk * d, B * Lk, hk * d);
+          copy_rows(v + kv_.begin * dv, p.kv_heads * dv, data(*v_), hk * dv, B * Lk, hk * dv);
+        }
+        if (lengths_) std::memcpy(lengths_->raw(), in.at("lengths").raw(), lengths_->bytes());
       }
-      if (lengths_) std::memcpy(lengths_->raw(), in.at("lengths").raw(), lengths_->bytes());
       core_->run(local_, attn_);
-      if (p.projections)  // Y_r = A_r W_o,r^T (+ b_o on rank 0 only, so the sum has it once)
+      if (p.projections) {  // Y_r = A_r W_o,r^T (+ b_o on rank 0 only, so the sum has it once)
+        const PhaseScope phase(phases_, Phase::projections, threads_);
         linear(data(attn_), h * dv, B * Lq, h * dv, w_o_.data(), h * dv, comm_.rank() == 0 ? b_o_.data() : nullptr, o,
                E, E, threads_);
+      }
     });
     if (p.projections) {
       comm_.all_reduce_sum(o, B * Lq * E, "allreduce");
@@ -83,6 +91,7 @@ class TensorParallel final : public PreparedKernel {
       comm_.gather_to_root(data(attn_), counts_, gathered_.data(), "gather");
       if (comm_.rank() == 0)
         timed(log.compute_seconds, [&] {  // rank s's block [B, Lq, h_s, dv] -> its heads' columns of out
+          const PhaseScope phase(phases_, Phase::layout);
           const float* block = gathered_.data();
           for (int s = 0; s < comm_.size(); ++s) {
             const Range hs = heads_of(p, comm_.size(), s);
@@ -106,6 +115,7 @@ class TensorParallel final : public PreparedKernel {
   Comm comm_;
   Problem p_, local_p_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   Range heads_, kv_;
   TensorSet local_;  // [B, L, h_r, d] slices of q, k, v (or their projections), lengths, score weights
   Tensor *q_ = nullptr, *k_ = nullptr, *v_ = nullptr, *lengths_ = nullptr;

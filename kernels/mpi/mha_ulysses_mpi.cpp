@@ -26,7 +26,7 @@ namespace {
 class Ulysses final : public PreparedKernel {
  public:
   Ulysses(const Problem& p, const TensorSet& t, const RunContext& ctx)
-      : comm_(ctx.comm), p_(p), threads_(std::max(1, ctx.threads)) {
+      : comm_(ctx.comm, ctx.phases), p_(p), threads_(std::max(1, ctx.threads)), phases_(ctx.phases) {
     const int P = comm_.size(), r = comm_.rank();
     const std::int64_t B = p.batch, d = p.head_dim, dv = p.value_dim;
     for (int s = 0; s < P; ++s) {
@@ -41,7 +41,9 @@ class Ulysses final : public PreparedKernel {
     v_ = &local_.add("v", Tensor(DataType::f32, {B, p.seq_kv, hk, dv}));
     if (p.mask == Mask::padding) lengths_ = &local_.add("lengths", Tensor(DataType::i32, {B}));
     attn_ = Tensor(DataType::f32, {B, p.seq_q, h, dv});
-    core_ = blocked::prepare_blocked(head_subproblem(p, heads_[r], kv_[r]), local_, Parallelism::openmp, threads_);
+    blocked::Options core;
+    core.phases = ctx.phases;  // the core records its own phases
+    core_ = blocked::prepare_blocked(head_subproblem(p, heads_[r], kv_[r]), local_, Parallelism::openmp, threads_, core);
     // Sequence-sharded blocks of my rows (all heads) and head-sharded ones of my heads (all rows).
     const std::int64_t dm = std::max(d, dv);
     const std::int64_t most = B * dm * std::max({lq * p.heads, lk * p.kv_heads, p.seq_q * h, p.seq_kv * hk});
@@ -70,6 +72,7 @@ class Ulysses final : public PreparedKernel {
     std::int64_t q_batch = p.seq_q * q_stride, k_batch = p.seq_kv * k_stride, v_batch = p.seq_kv * v_stride;
     if (p.projections)
       timed(log.compute_seconds, [&] {  // own rows [B, l, E], full weights -> [B, l, H*d] (K, V: Hk*d, Hk*dv)
+        const PhaseScope phase(phases_, Phase::projections, threads_);  // BLAS on threads_ threads
         for (std::int64_t b = 0; b < B; ++b) {
           project(q + (b * p.seq_q + rq_[r].begin) * E, lq, "w_q", "b_q", proj_q_.data() + b * lq * q_stride, q_stride);
           project(k + (b * p.seq_kv + rk_[r].begin) * E, lk, "w_k", "b_k", proj_k_.data() + b * lk * k_stride, k_stride);
@@ -92,6 +95,7 @@ class Ulysses final : public PreparedKernel {
     const std::int64_t h = heads_[r].size(), width = h * dv;
     std::vector<std::int64_t> send_counts, recv_counts;
     timed(log.compute_seconds, [&] {
+      const PhaseScope phase(phases_, Phase::layout);
       float* at = send_.data();
       for (int s = 0; s < comm_.size(); ++s) {
         for (std::int64_t b = 0; b < B; ++b, at += rq_[s].size() * width)
@@ -103,6 +107,7 @@ class Ulysses final : public PreparedKernel {
     comm_.all_to_all(send_.data(), send_counts, recv_.data(), recv_counts, "alltoall");
     timed(log.compute_seconds, [&] {
       // Block from s: [B, lq, h_s, dv] -> columns heads_s of my rows, in out (core) or rows_out_ (before W_o).
+      PhaseScope phase(phases_, Phase::layout);
       float* o = out.as<float>().data();
       float* dst = p.projections ? rows_out_.data() : o + rq_[r].begin * p.heads * dv;
       const std::int64_t dst_batch = p.projections ? lq * p.heads * dv : p.seq_q * p.heads * dv;
@@ -112,10 +117,13 @@ class Ulysses final : public PreparedKernel {
         for (std::int64_t b = 0; b < B; ++b, block += lq * hs)
           copy_rows(block, hs, dst + b * dst_batch + heads_[s].begin * dv, p.heads * dv, lq, hs);
       }
-      if (p.projections)
+      phase.stop();
+      if (p.projections) {
+        const PhaseScope projections(phases_, Phase::projections, threads_);
         for (std::int64_t b = 0; b < B; ++b)
           linear(rows_out_.data() + b * lq * p.heads * dv, p.heads * dv, lq, p.heads * dv, weights_["w_o"].data(),
                  p.heads * dv, weights_["b_o"].data(), o + (b * p.seq_q + rq_[r].begin) * E, E, E, threads_);
+      }
     });
     ++log.forwards;
   }
@@ -142,6 +150,7 @@ class Ulysses final : public PreparedKernel {
     const std::int64_t B = p_.batch, mine = split[r].size() * dim;
     std::vector<std::int64_t> send_counts, recv_counts;
     timed(comm_.log().compute_seconds, [&] {  // block to s: [B, rows, h_s, dim]
+      const PhaseScope phase(phases_, Phase::layout);
       float* at = send_.data();
       for (int s = 0; s < comm_.size(); ++s) {
         const std::int64_t width = split[s].size() * dim;
@@ -152,6 +161,7 @@ class Ulysses final : public PreparedKernel {
     });
     comm_.all_to_all(send_.data(), send_counts, recv_.data(), recv_counts, "alltoall");
     timed(comm_.log().compute_seconds, [&] {  // block from s: [B, rows_s, h_r, dim] -> rows seq[s] of dst
+      const PhaseScope phase(phases_, Phase::layout);
       const float* block = recv_.data();
       float* d = dst.as<float>().data();
       const std::int64_t L = dst.shape()[1];
@@ -164,6 +174,7 @@ class Ulysses final : public PreparedKernel {
   Comm comm_;
   Problem p_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   std::vector<Range> rq_, rk_, heads_, kv_;  // per rank: query rows, key rows, heads, KV heads
   std::vector<std::vector<Range>> rows_of_rank_;
   TensorSet local_;  // head-sharded q, k, v [B, L, h_r, dim], lengths, score weights

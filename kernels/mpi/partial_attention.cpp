@@ -29,8 +29,8 @@ std::int64_t PartialAttention::workspace_bytes(const Problem& p, std::int64_t ro
 }
 
 PartialAttention::PartialAttention(const Problem& p, std::vector<Range> rows, std::int64_t max_block_keys, int threads,
-                                   const float* w_score)
-    : p_(p), mk_(&blocked::micro_kernels(blocked::select_isa())), rows_(std::move(rows)) {
+                                   const float* w_score, PhaseRecorder* phases)
+    : p_(p), phases_(phases), mk_(&blocked::micro_kernels(blocked::select_isa())), rows_(std::move(rows)) {
   for (const Range& r : rows_) {
     for (std::int64_t i = r.begin; i < r.end; ++i) global_.push_back(i);
     for (std::int64_t at = r.begin; at < r.end; at += kTileRows)
@@ -61,6 +61,7 @@ void PartialAttention::start(const float* q, bool global_rows, const std::int32_
   const Problem& p = p_;
   const std::int64_t d = p.head_dim, width = p.heads * d;
   const float scale = float(1.4426950408889634 / std::sqrt(double(d)));  // log2(e) / sqrt(d)
+  const PhaseScope phase(phases_, Phase::packing);  // the queries' preparation and the state's reset
   for (std::int64_t b = 0; b < p.batch; ++b)
     for (std::int64_t rho = 0; rho < lq_; ++rho) {
       const std::int64_t i = global_[std::size_t(rho)];
@@ -105,11 +106,13 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
   // Pack K^T and V tiles of every (batch, kv head).
   executor.run(p.batch * Hk, [&](std::int64_t item, int thread) {
     const std::int64_t b = item / Hk, g = item % Hk;
+    PhaseScope phase(phases_, Phase::packing);
     for (std::int64_t t = 0; t < tiles; ++t) {
       const KvTile& kt = kv_tiles_[std::size_t(t)];
       mk_->pack_k(k_block + ((b * n + kt.offset) * Hk + g) * d, Hk * d, kt.n, d, packed_k(b, g, t));
       mk_->pack_v(v_block + ((b * n + kt.offset) * Hk + g) * dv, Hk * dv, kt.n, dv, dvp_, packed_v(b, g, t));
     }
+    phase.stop();  // MPI progress is the communication event's
     if (thread == 0) progress();
   });
   // Every (batch, head, query tile) against every tile of the block.
@@ -117,6 +120,8 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
   executor.run(p.batch * p.heads * q_tiles, [&](std::int64_t item, int thread) {
     const std::int64_t b = item / (p.heads * q_tiles), h = item / q_tiles % p.heads;
     const QTile& qt = q_tiles_[std::size_t(item % q_tiles)];
+    const PhaseSpan span(phases_, "tile item");
+    PhaseScope phase(phases_, Phase::qk);
     const std::int64_t* limit = limit_.data() + b * lq_ + qt.rho0;
     const std::int64_t max_limit = *std::max_element(limit, limit + qt.rows);
     const std::int64_t min_limit = *std::min_element(limit, limit + qt.rows);
@@ -131,6 +136,7 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
     for (std::int64_t t = 0; t < tiles; ++t) {
       const KvTile& kt = kv_tiles_[std::size_t(t)];
       if (kt.j0 >= max_limit) continue;  // no row of the tile sees a key of it
+      phase.switch_to(Phase::qk);
       mk_->scores_dot(q_.data() + first * d, d, qt.rows, packed_k(b, h / group, t), d, s);  // S = Q K^T
       if (kt.n < kBc || kt.j0 + kBc > min_limit)  // a short tile, or a row that cannot see every key: S = -inf there
         for (std::int64_t r = 0; r < qt.rows; ++r) {
@@ -140,16 +146,20 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
       const float* v_tile = packed_v(b, h / group, t);
       // The blocked kernel's lazy update: while no score exceeds a row's running max by kLazyRescale,
       // P = 2^(S - m) against the unchanged max, with no rescale of O.
+      phase.switch_to(Phase::softmax);
       bool started = true;  // every row that sees a key of this tile has a finite max
       for (std::int64_t r = 0; r < qt.rows; ++r) started &= m[r] != kNegInf || limit[r] <= kt.j0;
       if (started && mk_->softmax_lazy(s, qt.rows, m, lazy_p, sums)) {
         for (std::int64_t r = 0; r < qt.rows; ++r) l[r] += sums[r];
+        phase.switch_to(Phase::pv);
         mk_->accumulate_pv(lazy_p, qt.rows, v_tile, dvp_, nullptr, o);  // O += P V
         continue;
       }
       mk_->softmax_tile(s, qt.rows, m, l, alpha);            // P = 2^(S - m'), alpha = 2^(m - m')
+      phase.switch_to(Phase::pv);
       mk_->accumulate_pv(s, qt.rows, v_tile, dvp_, alpha, o);  // O = alpha O + P V
     }
+    phase.stop();
     if (thread == 0) progress();
   });
 }
@@ -157,6 +167,7 @@ void PartialAttention::add_block(const float* block, const std::vector<Range>& k
 void PartialAttention::normalise_into(float* out, std::int64_t out_seq, std::int64_t width) const {
   const Problem& p = p_;
   const std::int64_t dv = p.value_dim;
+  const PhaseScope phase(phases_, Phase::softmax);  // the rows' final normalisation
   for (std::int64_t b = 0; b < p.batch; ++b)
     for (std::int64_t h = 0; h < p.heads; ++h)
       for (std::int64_t rho = 0; rho < lq_; ++rho) {

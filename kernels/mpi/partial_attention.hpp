@@ -17,6 +17,7 @@
 #include "../attention/blocked/executor.hpp"
 #include "../attention/blocked/microkernels.hpp"
 #include "attnbench/partition.hpp"
+#include "attnbench/phase_recorder.hpp"
 #include "attnbench/problem.hpp"
 
 namespace attnbench::kernels::mpi {
@@ -39,9 +40,9 @@ class PartialAttention {
   PartialAttention() = default;
   /// Query rows `rows` (global ranges, increasing) of a scaled_dot or multiplicative problem `p`
   /// (`w_score` [H][d][d] for the latter, else null); blocks of at most `max_block_keys` keys in at
-  /// most two ranges; `threads` scratch slots.
+  /// most two ranges; `threads` scratch slots; `phases`: where the phases are recorded (null: nowhere).
   PartialAttention(const Problem& p, std::vector<Range> rows, std::int64_t max_block_keys, int threads,
-                   const float* w_score = nullptr);
+                   const float* w_score = nullptr, PhaseRecorder* phases = nullptr);
   static std::int64_t workspace_bytes(const Problem& p, std::int64_t rows, std::int64_t max_block_keys, int threads);
 
   /// Begins a forward pass: prepares the query rows and clears the state. `q` is [B][seq][H*d]: with
@@ -68,6 +69,7 @@ class PartialAttention {
   std::int64_t state_index(std::int64_t b, std::int64_t h, std::int64_t rho) const { return (b * p_.heads + h) * lq_ + rho; }
 
   Problem p_;
+  PhaseRecorder* phases_ = nullptr;
   const blocked::MicroKernels* mk_ = nullptr;
   std::vector<Range> rows_;
   std::int64_t lq_ = 0, dvp_ = 0, max_tiles_ = 0;

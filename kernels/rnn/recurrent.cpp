@@ -10,6 +10,7 @@
 
 #include "../attention/blocked/fast_math.hpp"
 #include "attnbench/blas_threads.hpp"
+#include "attnbench/phase_recorder.hpp"
 #include "attnbench/workload.hpp"
 
 namespace attnbench::kernels {
@@ -59,8 +60,8 @@ inline void cell_block(std::int64_t n, const float* xw, const float* hw, const f
 
 class RecurrentRun final : public PreparedKernel {
  public:
-  RecurrentRun(Op op, const Problem& p, const TensorSet& t, int threads)
-      : op_(op), p_(p), E_(p.model_dim()), G_(gate_count(op)), dirs_(directions(p)), threads_(threads),
+  RecurrentRun(Op op, const Problem& p, const TensorSet& t, int threads, PhaseRecorder* phases)
+      : op_(op), p_(p), E_(p.model_dim()), G_(gate_count(op)), dirs_(directions(p)), threads_(threads), phases_(phases),
         w_ih_(DataType::f32, {dirs_, G_ * E_, E_}), w_hh_(DataType::f32, {dirs_, G_ * E_, E_}),
         bias_x_(DataType::f32, {dirs_, G_ * E_}), b_hn_(DataType::f32, {dirs_, E_}),
         xw_(DataType::f32, {dirs_, p.batch * p.seq_q, G_ * E_}), hw_(DataType::f32, {p.batch, G_ * E_}),
@@ -109,6 +110,7 @@ class RecurrentRun final : public PreparedKernel {
       const std::int64_t jb0 = blocks * me / team, jb1 = blocks * (me + 1) / team;
       const std::int64_t j0 = std::min(E, jb0 * kUnits), j1 = std::min(E, jb1 * kUnits);
       // 1. XW = x W_ih^T + bias for all B*L rows, rows split over threads.
+      PhaseScope phase(phases_, Phase::input_projection);
       const std::int64_t rows = B * L, r0 = rows * me / team, r1 = rows * (me + 1) / team;
       for (std::int64_t d = 0; d < dirs_; ++d) {
         float* xw = xw_.as<float>().data() + d * rows * GE;
@@ -118,6 +120,7 @@ class RecurrentRun final : public PreparedKernel {
           cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(r1 - r0), int(GE), int(E), 1.0f, x + r0 * E, int(E),
                       w_ih_.as<float>().data() + d * GE * E, int(E), 1.0f, xw + r0 * GE, int(GE));
       }
+      phase.switch_to(Phase::sync);
 #pragma omp barrier
       // 2. The recurrence, one direction after the other.
       for (std::int64_t d = 0; d < dirs_; ++d) {
@@ -126,6 +129,7 @@ class RecurrentRun final : public PreparedKernel {
         const float* b_hn = b_hn_.as<float>().data() + d * E;
         float* hw = hw_.as<float>().data();
         float* c = c_.as<float>().data();
+        phase.switch_to(Phase::gates);  // the cell state's initialisation
         if (c0)
           for (std::int64_t b = 0; b < B; ++b)
             std::memcpy(c + b * E + j0, c0 + (d * B + b) * E + j0, std::size_t(j1 - j0) * sizeof(float));
@@ -135,6 +139,7 @@ class RecurrentRun final : public PreparedKernel {
           const float* h_prev = s == 0 ? h0 + d * B * E : y + t_prev * ld_out + d * E;
           const std::int64_t ld_h = s == 0 ? E : L * ld_out;
           if (j1 > j0) {
+            phase.switch_to(Phase::recurrent);
             // HW[b, rows of my units] = h_prev[b] . W_hh[rows]^T
             if (B == 1)
               cblas_sgemv(CblasRowMajor, CblasNoTrans, int((j1 - j0) * G), int(E), 1.0f, w_hh + j0 * G * E, int(E),
@@ -142,6 +147,7 @@ class RecurrentRun final : public PreparedKernel {
             else
               cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), int((j1 - j0) * G), int(E), 1.0f, h_prev,
                           int(ld_h), w_hh + j0 * G * E, int(E), 0.0f, hw + j0 * G, int(GE));
+            phase.switch_to(Phase::gates);
             for (std::int64_t b = 0; b < B; ++b)
               for (std::int64_t jb = jb0; jb < jb1; ++jb) {
                 const std::int64_t first = jb * kUnits, n = std::min(kUnits, E - first);
@@ -149,6 +155,7 @@ class RecurrentRun final : public PreparedKernel {
                                h_prev + b * ld_h + first, c + b * E + first, y + (b * L + t) * ld_out + d * E + first);
               }
           }
+          phase.switch_to(Phase::sync);
 #pragma omp barrier
         }
       }
@@ -159,6 +166,7 @@ class RecurrentRun final : public PreparedKernel {
   Problem p_;
   std::int64_t E_, G_, dirs_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   Tensor w_ih_, w_hh_;  // packed [dirs, G*E (unit blocks, gate-major inside), E]
   Tensor bias_x_;       // [dirs, G*E] packed: b_ih + b_hh (GRU's n gate: b_in only)
   Tensor b_hn_;         // [dirs, E]: GRU's b_hn (zeros otherwise)
@@ -177,7 +185,7 @@ std::int64_t RecurrentKernel::workspace_bytes(const Problem& p, const RunContext
 
 std::unique_ptr<PreparedKernel> RecurrentKernel::prepare(const Problem& p, const TensorSet& tensors,
                                                          const RunContext& ctx) const {
-  return std::make_unique<RecurrentRun>(info().op, p, tensors, effective_threads(ctx));
+  return std::make_unique<RecurrentRun>(info().op, p, tensors, effective_threads(ctx), ctx.phases);
 }
 
 }  // namespace attnbench::kernels

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "attnbench/blas_threads.hpp"
+#include "attnbench/phase_recorder.hpp"
 #include "attnbench/workload.hpp"
 #include "executor.hpp"
 #include "fast_math.hpp"
@@ -97,8 +98,9 @@ struct Linear {
 
 class BlockedAttention final : public PreparedKernel {
  public:
-  BlockedAttention(const Plan& plan, const TensorSet& t, std::unique_ptr<Executor> executor, Isa isa)
-      : plan_(plan), p_(plan.p), mk_(micro_kernels(isa)), executor_(std::move(executor)) {
+  BlockedAttention(const Plan& plan, const TensorSet& t, std::unique_ptr<Executor> executor, Isa isa,
+                   PhaseRecorder* phases)
+      : plan_(plan), p_(plan.p), mk_(micro_kernels(isa)), executor_(std::move(executor)), phases_(phases) {
     const Problem& p = p_;
     const std::int64_t d = plan.d, da = additive_dim(p);
     scale_ = float(1.4426950408889634 / std::sqrt(double(d)));  // log2(e) / sqrt(d): scores in the log2 domain
@@ -342,6 +344,7 @@ class BlockedAttention final : public PreparedKernel {
                E)};
     const std::int64_t n0 = lin[0].items(), n1 = lin[1].items();
     executor_->run(n0 + n1 + lin[2].items(), [&](std::int64_t item, int) {
+      const PhaseScope phase(phases_, Phase::projections);
       if (item < n0)
         lin[0].run_item(item);
       else if (item < n0 + n1)
@@ -355,7 +358,10 @@ class BlockedAttention final : public PreparedKernel {
     const Problem& p = p_;
     const std::int64_t E = p.model_dim(), width = p.heads * plan_.dv;
     const Linear lin(attn_.data(), width, w_o_.data(), b_o_.data(), out, E, p.batch * p.seq_q, E, width);
-    executor_->run(lin.items(), [&](std::int64_t item, int) { lin.run_item(item); });
+    executor_->run(lin.items(), [&](std::int64_t item, int) {
+      const PhaseScope phase(phases_, Phase::projections);
+      lin.run_item(item);
+    });
   }
 
   // ---- tiled path -----------------------------------------------------------------------------
@@ -368,6 +374,7 @@ class BlockedAttention final : public PreparedKernel {
     const std::int64_t needed = ceil_div(valid_keys(io, b), kBc);
     const std::int64_t t0 = block * kPackTiles, t1 = std::min(needed, t0 + kPackTiles);
     if (t0 >= t1) return;
+    const PhaseScope phase(phases_, Phase::packing);
     const std::int64_t k_stride = p.kv_heads * plan_.d, v_stride = p.kv_heads * plan_.dv;
     const float* k_src = io.k + (b * Lk * p.kv_heads + g) * plan_.d;  // key j at + j * k_stride
     const float* v_src = io.v + (b * Lk * p.kv_heads + g) * plan_.dv;
@@ -397,6 +404,8 @@ class BlockedAttention final : public PreparedKernel {
                  int thread) {
     const Problem& p = p_;
     Scratch& s = scratch_[std::size_t(thread)];
+    const PhaseSpan span(phases_, "tile item");
+    PhaseScope phase(phases_, Phase::packing);  // the queries' preparation; kv_tile_step switches on
     const auto [rho0, rho1] = plan_.tile_rows(tile);
     const std::int64_t rows = rho1 - rho0, b = batch_of(unit), dvp = plan_.dvp, dk = plan_.dk;
     std::int64_t max_limit = 0, min_limit = p.seq_kv;
@@ -426,8 +435,9 @@ class BlockedAttention final : public PreparedKernel {
       const std::int64_t t = j0 / kBc;
       const TileRows tr{s.q, rows, s.limit, min_limit, s.m, s.l, s.o};
       kv_tile_step(s, tr, packed_k_[std::size_t(slot)].data() + t * kBc * dk,
-                   packed_v_[std::size_t(slot)].data() + t * kBc * dvp, j0, u, u_sum);
+                   packed_v_[std::size_t(slot)].data() + t * kBc * dvp, j0, u, u_sum, phase);
     }
+    phase.switch_to(finish_phase());
     finish_rows(io, unit, rho0, rows, chunk, s.m, s.l, s.o);
   }
 
@@ -446,9 +456,11 @@ class BlockedAttention final : public PreparedKernel {
   /// S = Q K^T, masked; then the lazy update (P against the rows' current maxima, O += P V with no
   /// rescale: kLazyRescale) where every row that sees a key of the tile has a max already and no score
   /// is above it by more than the slack, else the exact update (new maxima, O = alpha O + P V).
+  /// `phase` is switched to qk, softmax and pv as the step goes (it ends in pv).
   void kv_tile_step(Scratch& s, const TileRows& tr, const float* k_tile, const float* v_tile, std::int64_t j0,
-                    const float* u, float u_sum) const {
+                    const float* u, float u_sum, PhaseScope& phase) const {
     const std::int64_t rows = tr.rows, dvp = plan_.dvp, dk = plan_.dk;
+    phase.switch_to(Phase::qk);
     if (u)
       mk_.scores_additive(tr.q, plan_.dq, rows, k_tile, dk, u, u_sum, s.s);
     else
@@ -458,14 +470,17 @@ class BlockedAttention final : public PreparedKernel {
         const std::int64_t from = std::clamp<std::int64_t>(tr.limit[r] - j0, 0, kBc);
         std::fill(s.s + r * kBc + from, s.s + (r + 1) * kBc, kNegInf);
       }
+    phase.switch_to(Phase::softmax);
     bool started = true;  // every row that sees a key of this tile has a finite max
     for (std::int64_t r = 0; r < rows; ++r) started &= tr.m[r] != kNegInf || tr.limit[r] <= j0;
     if (started && mk_.softmax_lazy(s.s, rows, tr.m, s.p, s.sums)) {  // P = 2^(S - m), m unchanged
       for (std::int64_t r = 0; r < rows; ++r) tr.l[r] += s.sums[r];
+      phase.switch_to(Phase::pv);
       mk_.accumulate_pv(s.p, rows, v_tile, dvp, nullptr, tr.o);  // O += P V
       return;
     }
     mk_.softmax_tile(s.s, rows, tr.m, tr.l, s.alpha);           // P = 2^(S - m_new), alpha = 2^(m_old - m_new)
+    phase.switch_to(Phase::pv);
     mk_.accumulate_pv(s.s, rows, v_tile, dvp, s.alpha, tr.o);  // O = alpha O + P V
   }
 
@@ -519,6 +534,8 @@ class BlockedAttention final : public PreparedKernel {
   void streamed_item(const Inputs& io, std::int64_t unit, std::int64_t chunk, int thread) {
     const Problem& p = p_;
     Scratch& s = scratch_[std::size_t(thread)];
+    const PhaseSpan span(phases_, "streamed item");
+    PhaseScope phase(phases_, Phase::packing);
     const std::int64_t rows = plan_.rows_per_unit, br = plan_.br, b = batch_of(unit), g = kv_head_of(unit);
     const std::int64_t dq = plan_.dq, dvp = plan_.dvp, Lk = p.seq_kv;
     std::int64_t max_limit = 0;
@@ -534,6 +551,7 @@ class BlockedAttention final : public PreparedKernel {
     const std::int64_t key_end = std::min({Lk, key_begin + plan_.chunk_keys, max_limit});
     for (std::int64_t j0 = key_begin; j0 < key_end; j0 += kBc) {
       const std::int64_t n = std::min(kBc, Lk - j0);
+      phase.switch_to(Phase::packing);
       // K and V come from memory exactly once here, each key's row in a different page: the next tile
       // is requested a tile ahead (measured: 133 -> 110 ms CPU time at b1_h16_sq64_skv16384_d128).
       prefetch_kv(k_src, k_stride, v_src, v_stride, j0 + kBc, std::min(key_end, j0 + 2 * kBc));
@@ -544,9 +562,10 @@ class BlockedAttention final : public PreparedKernel {
         const auto [lo, hi] = std::minmax_element(s.limit + r0, s.limit + r0 + block);
         if (*hi <= j0) continue;  // no row of the block sees this tile
         const TileRows tr{s.q + r0 * dq, block, s.limit + r0, *lo, s.m + r0, s.l + r0, s.o + r0 * dvp};
-        kv_tile_step(s, tr, s.k_tile, s.v_tile, j0, nullptr, 0.0f);
+        kv_tile_step(s, tr, s.k_tile, s.v_tile, j0, nullptr, 0.0f, phase);
       }
     }
+    phase.switch_to(finish_phase());
     finish_rows(io, unit, 0, rows, chunk, s.m, s.l, s.o);
   }
 
@@ -574,6 +593,8 @@ class BlockedAttention final : public PreparedKernel {
   void direct_item(const Inputs& io, std::int64_t b, std::int64_t chunk, int thread) {
     const Problem& p = p_;
     Scratch& s = scratch_[std::size_t(thread)];
+    const PhaseSpan span(phases_, "direct item");
+    PhaseScope phase(phases_, Phase::packing);
     const std::int64_t rows = plan_.rows_per_unit;
     prepare_queries(io, b, 0, rows, s.q, plan_.dq);  // columns d..dq stay 0 from the allocation
     for (std::int64_t i = 0; i < p.seq_q; ++i) s.limit[i] = limit(io, b, i);
@@ -593,7 +614,9 @@ class BlockedAttention final : public PreparedKernel {
     a.key_begin = chunk * plan_.chunk_keys;
     a.key_end = std::min(p.seq_kv, a.key_begin + plan_.chunk_keys);
     a.m = s.m, a.l = s.l, a.o = s.o, a.rows = s.rows, a.visible = s.visible;
+    phase.switch_to(Phase::fused);
     mk_.decode(a);
+    phase.switch_to(finish_phase());
     finish_rows(io, b, 0, rows, chunk, s.m, s.l, s.o);
   }
 
@@ -623,6 +646,7 @@ class BlockedAttention final : public PreparedKernel {
     const Plan& plan = plan_;
     const std::int64_t total = plan.units * plan.rows_per_unit, per_item = 64, dv = plan.dv;
     executor_->run(ceil_div(total, per_item), [&](std::int64_t item, int) {
+      const PhaseScope phase(phases_, Phase::merge);
       for (std::int64_t row = item * per_item; row < std::min(total, (item + 1) * per_item); ++row) {
         const std::int64_t unit = row / plan.rows_per_unit, rho = row % plan.rows_per_unit;
         float* out = output_row(io, unit, rho);
@@ -643,10 +667,14 @@ class BlockedAttention final : public PreparedKernel {
     });
   }
 
+  /// finish_rows: the rows' normalisation (softmax), or with split keys their partials (merge).
+  Phase finish_phase() const { return plan_.chunks > 1 ? Phase::merge : Phase::softmax; }
+
   Plan plan_;
   Problem p_;
   const MicroKernels& mk_;
   std::unique_ptr<Executor> executor_;
+  PhaseRecorder* phases_;  // null unless profiling
   float scale_ = 1;
   Floats w_q_, b_q_, w_k_, b_k_, w_v_, b_v_, w_o_, b_o_;  // projection weights, as given
   Floats q_proj_, k_proj_, v_proj_, attn_;                 // projected Q, K, V; attention output before w_o
@@ -664,7 +692,8 @@ std::unique_ptr<PreparedKernel> prepare_blocked(const Problem& p, const TensorSe
                                                 int threads, const Options& options) {
   const Plan plan = make_plan(p, parallelism == Parallelism::serial ? 1 : threads, options.tile_rows);
   const Isa isa = options.isa.value_or(select_isa());
-  return std::make_unique<BlockedAttention>(plan, tensors, make_executor(parallelism, plan.threads), isa);
+  return std::make_unique<BlockedAttention>(plan, tensors, make_executor(parallelism, plan.threads), isa,
+                                            options.phases);
 }
 
 }  // namespace blocked
@@ -675,7 +704,9 @@ std::int64_t BlockedKernel::workspace_bytes(const Problem& p, const RunContext& 
 
 std::unique_ptr<PreparedKernel> BlockedKernel::prepare(const Problem& p, const TensorSet& tensors,
                                                        const RunContext& ctx) const {
-  return blocked::prepare_blocked(p, tensors, info().caps.parallelism, effective_threads(ctx));
+  blocked::Options options;
+  options.phases = ctx.phases;
+  return blocked::prepare_blocked(p, tensors, info().caps.parallelism, effective_threads(ctx), options);
 }
 
 Capabilities blocked_capabilities(Parallelism parallelism) {

@@ -34,10 +34,11 @@ Capabilities blocked_capabilities(Parallelism parallelism);
 
 namespace blocked {
 
-/// Knobs for tests and tuning; the registered kernels use the defaults.
+/// Knobs for tests and tuning; the registered kernels use the defaults but for `phases`, from RunContext.
 struct Options {
   std::int64_t tile_rows = 0;  ///< Q tile height; 0: the plan's default
   std::optional<Isa> isa;      ///< micro-kernels; default select_isa()
+  PhaseRecorder* phases = nullptr;  ///< where the phases are recorded (RunContext::phases); null: nowhere
 };
 
 /// prepare() with explicit options.

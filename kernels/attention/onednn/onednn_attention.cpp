@@ -32,6 +32,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "attnbench/phase_recorder.hpp"
 #include "attnbench/workload.hpp"
 
 namespace attnbench::kernels {
@@ -261,8 +262,8 @@ void* mutable_ptr(const float* p) { return const_cast<float*>(p); }  // oneDNN t
 
 class OnednnAttention final : public PreparedKernel {
  public:
-  OnednnAttention(const Problem& p, const TensorSet& t, int threads, OnednnStrategy wanted)
-      : p_(p), threads_(threads) {
+  OnednnAttention(const Problem& p, const TensorSet& t, int threads, OnednnStrategy wanted, PhaseRecorder* phases)
+      : p_(p), threads_(threads), phases_(phases) {
     OmpThreadsScope scope(threads_);
     const dnnl::engine& eng = cpu_engine();
     plan_ = make_plan(p, wanted);
@@ -330,14 +331,18 @@ class OnednnAttention final : public PreparedKernel {
                 *v = in.at("v").as<float>().data();
     float* o = out.as<float>().data();
     if (p.projections) {
+      const PhaseScope phase(phases_, Phase::projections, threads_);  // primitives run on the whole team
       proj_q_.run(stream_, q);
       proj_k_.run(stream_, k);
       proj_v_.run(stream_, v);
+      if (phases_) stream_.wait();  // profiling: the phase ends when its primitives do
       q = data(q_), k = data(k_), v = data(v_), o = data(attn_);
     }
     if (score_w_) {
+      const PhaseScope phase(phases_, Phase::qk, threads_);
       score_w_src_.set_data_handle(mutable_ptr(q));
       score_w_.execute(stream_, score_w_args_);
+      if (phases_) stream_.wait();
       q = data(query_side_);
     }
     const std::int32_t* lengths = p.mask == Mask::padding ? in.at("lengths").as<std::int32_t>().data() : nullptr;
@@ -347,8 +352,10 @@ class OnednnAttention final : public PreparedKernel {
     else
       run_per_head(q, k, v, o, lengths);
     if (p.projections) {
+      const PhaseScope phase(phases_, Phase::projections, threads_);
       proj_o_.y.set_data_handle(out.raw());
       proj_o_.run(stream_, data(attn_));
+      if (phases_) stream_.wait();
     }
     stream_.wait();
   }
@@ -406,9 +413,7 @@ class OnednnAttention final : public PreparedKernel {
     kt_mem_.set_data_handle(mutable_ptr(k));
     v_mem_.set_data_handle(mutable_ptr(v));
     o_mem_.set_data_handle(o);
-    qk_.execute(stream_, qk_args_);
-    softmax_.execute(stream_, softmax_args_);
-    pv_.execute(stream_, pv_args_);
+    execute_core();
     stream_.wait();
     // Batch entries with no valid key: their softmax rows were NaN; the output is 0 (a causal mask never
     // takes this path).
@@ -436,14 +441,25 @@ class OnednnAttention final : public PreparedKernel {
         v_mem_.set_data_handle(mutable_ptr(v + b * Lk * Hk * dv + g * dv));
         o_mem_.set_data_handle(o_head);
         if (lengths) mask_mem_.set_data_handle(data(mask_) + b * Lk);
-        qk_.execute(stream_, qk_args_);
-        softmax_.execute(stream_, softmax_args_);
-        pv_.execute(stream_, pv_args_);
+        execute_core();
         if (empty_rows) {
           stream_.wait();
           zero_rows(o_head, empty_rows);
         }
       }
+  }
+
+  // S = Q K^T (+ mask), P = softmax(S), O = P V on the current handles. When profiling the stream is
+  // waited on after each primitive, so that each phase's time is its own.
+  void execute_core() {
+    PhaseScope phase(phases_, Phase::qk, threads_);
+    const bool profiling = phases_ != nullptr;
+    qk_.execute(stream_, qk_args_);
+    if (profiling) stream_.wait(), phase.switch_to(Phase::softmax);
+    softmax_.execute(stream_, softmax_args_);
+    if (profiling) stream_.wait(), phase.switch_to(Phase::pv);
+    pv_.execute(stream_, pv_args_);
+    if (profiling) stream_.wait();
   }
 
   // Rows 0..rows-1 of one head's output (leading dimension H * dv).
@@ -454,6 +470,7 @@ class OnednnAttention final : public PreparedKernel {
 
   Problem p_;
   int threads_;
+  PhaseRecorder* phases_;  // null unless profiling
   Plan plan_;
   dnnl::stream stream_;
   Tensor scratchpad_, scores_, mask_, query_side_, q_, k_, v_, attn_;
@@ -485,7 +502,7 @@ std::int64_t OnednnKernel::workspace_bytes(const Problem& p, const RunContext& c
 
 std::unique_ptr<PreparedKernel> OnednnKernel::prepare(const Problem& p, const TensorSet& tensors,
                                                       const RunContext& ctx) const {
-  return std::make_unique<OnednnAttention>(p, tensors, effective_threads(ctx), strategy_);
+  return std::make_unique<OnednnAttention>(p, tensors, effective_threads(ctx), strategy_, ctx.phases);
 }
 
 std::string OnednnKernel::plan_summary(const Problem& p, const RunContext& ctx) const {

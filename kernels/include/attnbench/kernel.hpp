@@ -58,12 +58,16 @@ struct Support {
   static Support no(std::string why) { return {false, std::move(why)}; }
 };
 
+class PhaseRecorder;  // phase_recorder.hpp
+
 /// How a kernel should run: threads for openmp/tbb kernels (serial kernels ignore it); the ranks of
 /// an mpi kernel (others ignore it). An mpi kernel on MPI_COMM_SELF, or with MPI not initialised,
-/// runs on one rank and communicates nothing.
+/// runs on one rank and communicates nothing. `phases`: where the prepared kernel records its phases
+/// (`attnbench profile`); null, the default, records nothing.
 struct RunContext {
   int threads = 1;
   MPI_Comm comm = MPI_COMM_SELF;
+  PhaseRecorder* phases = nullptr;
 };
 
 struct CommLog;  // comm_log.hpp
