@@ -49,6 +49,10 @@ int cmd_compare(const std::vector<std::string>& args) {
       "smallest change of the ratio, in percent, that counts as slower or faster (e.g. 5 or 5%)")(
       "alpha", po::value<std::string>()->default_value("0.05"), "significance level of the U test, in (0, 0.5]")(
       "format", po::value<std::string>()->default_value("console"), "console, md (Markdown, for CI comments) or json")(
+      "by-record", po::bool_switch(),
+      "test one value per record (each record's median: one per round of scripts/regression-check.sh) "
+      "instead of every repetition; repetitions of one run are not independent on a busy machine; needs "
+      "4 records per side")(
       "filter", po::value<std::vector<std::string>>()->composing(),
       "only cases whose kernel (or benchmark name) or problem matches one of these comma-separated globs, "
       "e.g. 'mha.blocked.*' or '*_causal'; repeat to require several (kernel AND problem)");
@@ -78,6 +82,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   CompareOptions options;
   options.threshold = parse_threshold(vm["threshold"].as<std::string>());
   options.alpha = parse_double("--alpha", vm["alpha"].as<std::string>(), 1e-9, 0.5);
+  options.by_record = vm["by-record"].as<bool>();
   if (vm.count("filter")) options.filters = vm["filter"].as<std::vector<std::string>>();
   for (const std::string& f : options.filters) split_list("--filter", f);  // rejects empty globs up front
   const std::string format = vm["format"].as<std::string>();

@@ -49,8 +49,13 @@ std::string no_samples_reason(const char* side, const ResultCase& c) {
   return std::string("no timing samples in ") + side;
 }
 
-std::optional<double> median_of(const ResultCase& c) {
-  if (!c.samples_s.empty()) return summarize(c.samples_s).median;
+// The samples the test uses: every repetition, or one value per record with --by-record.
+const std::vector<double>& samples_of(const ResultCase& c, const CompareOptions& o) {
+  return o.by_record ? c.record_medians_s : c.samples_s;
+}
+
+std::optional<double> median_of(const ResultCase& c, const CompareOptions& o) {
+  if (!samples_of(c, o).empty()) return summarize(samples_of(c, o)).median;
   return c.aggregate_median_s;
 }
 
@@ -61,15 +66,16 @@ std::vector<double> logs(const std::vector<double>& v) {
 }
 
 // Fills the statistics of a case measured on both sides and decides faster/slower/same.
-void test_case(const ResultCase& b, const ResultCase& n, const CompareOptions& o, CaseComparison& c) {
+void test_case(const std::vector<double>& b, const std::vector<double>& n, const CompareOptions& o,
+               CaseComparison& c) {
   const bool enough = smallest_p_value(c.base_n, c.new_n) <= o.alpha;
   const auto positive = [](const std::vector<double>& s) {
     return std::all_of(s.begin(), s.end(), [](double v) { return v > 0; });
   };
-  if (positive(b.samples_s) && positive(n.samples_s)) {
+  if (positive(b) && positive(n)) {
     // On log times a shift is a ratio: the Hodges-Lehmann estimate is the median of all new/base
     // sample ratios, and its interval is the set of ratios the U test does not reject.
-    const ShiftInterval hl = shift_interval(logs(b.samples_s), logs(n.samples_s), o.alpha);
+    const ShiftInterval hl = shift_interval(logs(b), logs(n), o.alpha);
     c.ratio = std::exp(hl.estimate);
     if (enough) {
       c.ratio_low = std::exp(hl.low);
@@ -81,10 +87,11 @@ void test_case(const ResultCase& b, const ResultCase& n, const CompareOptions& o
     c.verdict = Verdict::not_comparable;
     c.note = "too few samples (" + std::to_string(c.base_n) + " base, " + std::to_string(c.new_n) +
              " new): the smallest possible p is " + number(smallest_p_value(c.base_n, c.new_n)) + " > alpha " +
-             number(o.alpha) + "; measure at least " + std::to_string(samples_needed(o.alpha)) + " repetitions per side";
+             number(o.alpha) + "; measure at least " + std::to_string(samples_needed(o.alpha)) +
+             (o.by_record ? " rounds" : " repetitions") + " per side";
     return;
   }
-  const MannWhitneyResult u = mann_whitney_u(n.samples_s, b.samples_s);
+  const MannWhitneyResult u = mann_whitney_u(n, b);
   c.p_value = u.p_value;
   c.exact_p = u.exact;
   const double change = *c.ratio - 1;
@@ -110,8 +117,8 @@ void test_case(const ResultCase& b, const ResultCase& n, const CompareOptions& o
 CaseComparison compare_case(const CaseKey& key, const ResultCase* b, const ResultCase* n, const CompareOptions& o) {
   CaseComparison c;
   c.key = key;
-  if (b) c.base_n = b->samples_s.size(), c.base_median_s = median_of(*b);
-  if (n) c.new_n = n->samples_s.size(), c.new_median_s = median_of(*n);
+  if (b) c.base_n = samples_of(*b, o).size(), c.base_median_s = median_of(*b, o);
+  if (n) c.new_n = samples_of(*n, o).size(), c.new_median_s = median_of(*n, o);
   if (c.base_median_s && c.new_median_s && *c.base_median_s > 0) c.median_ratio = *c.new_median_s / *c.base_median_s;
   c.ratio = c.median_ratio;  // until both sides' samples give the Hodges-Lehmann estimate (test_case)
   if (!n) {
@@ -134,14 +141,14 @@ CaseComparison compare_case(const CaseKey& key, const ResultCase* b, const Resul
     c.note = side_reason("base", *b);
   } else if (n->status != "ok") {
     c.note = side_reason("new", *n);
-  } else if (b->samples_s.empty()) {
+  } else if (samples_of(*b, o).empty()) {
     c.note = no_samples_reason("base", *b);
-  } else if (n->samples_s.empty()) {
+  } else if (samples_of(*n, o).empty()) {
     c.note = no_samples_reason("new", *n);
   } else if (!c.median_ratio) {
     c.note = "base median is 0 s (below the timer's resolution)";
   } else {
-    test_case(*b, *n, o, c);
+    test_case(samples_of(*b, o), samples_of(*n, o), o, c);
   }
   return c;
 }

@@ -28,6 +28,11 @@ struct CompareOptions {
   /// Glob filters; a case is kept when every filter matches its kernel (or benchmark name) or its
   /// problem string; within one filter, comma-separated globs are alternatives.
   std::vector<std::string> filters;
+  /// Test one value per record (each record's median: one per round or run) instead of every
+  /// repetition. Repetitions of one run share the machine's state (load, frequency, memory placement),
+  /// so they are not independent and a round that ran under a burst of load can make pooled repetitions
+  /// "significant"; records are the independent units, and at least 4 per side are needed.
+  bool by_record = false;
 };
 
 /// One case of the comparison. Times in seconds.
@@ -41,7 +46,7 @@ struct CaseComparison {
   CaseKey key;
   Verdict verdict = Verdict::same;
   std::string note;  ///< why the verdict (the reason for not-comparable, the failure, "within threshold", ...)
-  std::size_t base_n = 0, new_n = 0;  ///< samples per side
+  std::size_t base_n = 0, new_n = 0;  ///< samples per side (records with by_record)
   std::optional<double> base_median_s, new_median_s;
   std::optional<double> ratio;         ///< new/base: Hodges-Lehmann estimate (see above)
   std::optional<double> median_ratio;  ///< new median / base median

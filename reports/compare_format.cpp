@@ -80,7 +80,8 @@ std::string side_text(const ResultSet& set) {
 std::string method_text(const Comparison& c) {
   return "ratio: new/base, the median of all new/base sample ratios (Hodges-Lehmann); CI: its " +
          general((1 - c.options.alpha) * 100) + "% interval; p: two-sided Mann-Whitney U; slower/faster: p <= " +
-         general(c.options.alpha) + " and the ratio beyond 1 +- " + general(c.options.threshold * 100) + "%";
+         general(c.options.alpha) + " and the ratio beyond 1 +- " + general(c.options.threshold * 100) + "%" +
+         (c.options.by_record ? "; samples: one per record (its median)" : "");
 }
 
 std::string geomean_text(const GroupSummary& g) { return g.geomean_ratio ? fixed(*g.geomean_ratio, 3) : "-"; }
@@ -217,6 +218,7 @@ json comparison_json(const Comparison& c, const CompareInputs& in) {
           {"threshold", c.options.threshold},
           {"alpha", c.options.alpha},
           {"filters", c.options.filters},
+          {"by_record", c.options.by_record},
           {"base", side(in.base)},
           {"new", side(in.fresh)},
           {"warnings", c.warnings},

@@ -8,6 +8,7 @@
 
 #include "gbench_json.hpp"
 #include "results_file.hpp"
+#include "stats.hpp"
 
 namespace attnbench::reports {
 namespace {
@@ -124,10 +125,15 @@ void load_attnbench(const std::filesystem::path& path, ResultSet& set, std::map<
       const auto samples = time->find("samples_s");
       if (samples == time->end() || !samples->is_array())
         throw ResultSetError(where + ": \"time\" has no samples_s array");
+      std::vector<double> record_samples;
       for (const json& s : *samples) {
         if (!s.is_number() || !(s.get<double>() >= 0))
           throw ResultSetError(where + ": time.samples_s holds " + s.dump() + " (expected seconds >= 0)");
-        c.samples_s.push_back(s.get<double>());
+        record_samples.push_back(s.get<double>());
+      }
+      if (!record_samples.empty()) {
+        c.samples_s.insert(c.samples_s.end(), record_samples.begin(), record_samples.end());
+        c.record_medians_s.push_back(summarize(std::move(record_samples)).median);
       }
     }
     if (const auto check = r.find("check"); check != r.end() && check->is_object()) {
@@ -161,6 +167,7 @@ void load_gbench(const std::filesystem::path& path, const std::string& text, Res
     ResultCase& c = case_for(set, index, CaseKey{run.name, "", run.threads, 1});
     merge_status(c, run.error.empty() ? "ok" : "skipped", run.error);
     c.samples_s.insert(c.samples_s.end(), run.samples_s.begin(), run.samples_s.end());
+    c.record_medians_s.insert(c.record_medians_s.end(), run.samples_s.begin(), run.samples_s.end());
     if (run.aggregate_median_s && c.samples_s.empty()) c.aggregate_median_s = run.aggregate_median_s;
     for (std::size_t row : run.rows) {
       c.records.push_back(g.rows[row]);

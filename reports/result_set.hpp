@@ -53,6 +53,10 @@ struct ResultCase {
   std::string status = "ok";  ///< "ok", "skipped" or "failed" (gbench: an error_occurred/skipped row is "skipped")
   std::string reason;         ///< why skipped/failed, from the worst record; "" when ok
   std::vector<double> samples_s;        ///< seconds per run of the case, pooled over records/repetitions
+  /// One value per pooled record that has samples: the median of its samples (attnbench), or the
+  /// repetition's time (gbench, where each row is one repetition). The independent units when the
+  /// records are rounds (CompareOptions::by_record).
+  std::vector<double> record_medians_s;
   std::optional<bool> check_passed;     ///< correctness check (attnbench --check); absent when never checked
   std::optional<double> max_rel_error;  ///< the largest error any pooled record reported
   /// gbench only: the "median" aggregate row's real time when the file holds aggregates but no

@@ -23,6 +23,8 @@
 #   --threshold PCT      passed to compare (default 5%)
 #   --alpha A            passed to compare (default 0.05)
 #   --filter GLOBS       passed to compare (repeatable)
+#   --by-record          passed to compare: test one value per round (each round's median) instead of
+#                        every repetition; the honest choice on a busy machine, with --rounds 4 or more
 #   --out-dir DIR        where the results, logs and reports go (default results/regression-<time>);
 #                        it holds base.jsonl, new.jsonl, compare.txt, compare.md (for a CI comment),
 #                        compare.json, and logs/
@@ -45,6 +47,7 @@ while (($#)); do
     --preset) preset=${2:?--preset needs a name}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
     --threshold | --alpha | --filter) compare_opts+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --by-record) compare_opts+=("$1"); shift ;;
     --out-dir) out_dir=${2:?--out-dir needs a directory}; shift 2 ;;
     --base-exe) base_exe=${2:?--base-exe needs a path}; shift 2 ;;
     --new-exe) new_exe=${2:?--new-exe needs a path}; shift 2 ;;

@@ -129,6 +129,32 @@ TEST(CompareVerdicts, RatioIsTheHodgesLehmannEstimateNotTheRatioOfMedians) {
   EXPECT_EQ(c.exit_status(), 0);
 }
 
+TEST(CompareVerdicts, ByRecordTestsOneMedianPerRound) {
+  // Two rounds a side; one NEW round ran under a burst of load (every repetition 30% slower). Pooled,
+  // its 20 repetitions make the whole side "significantly" slower; per round there are too few units
+  // to say anything, and with 4 rounds a side the one bad round is not enough.
+  ResultCase base = make_case("k", noisy(1e-3, 40, 1)), fresh = make_case("k", noisy(1e-3, 20, 2));
+  const std::vector<double> burst = noisy(1.3e-3, 20, 3);
+  fresh.samples_s.insert(fresh.samples_s.end(), burst.begin(), burst.end());
+  base.record_medians_s = {1e-3, 1.001e-3};
+  fresh.record_medians_s = {1.0005e-3, 1.3e-3};
+  EXPECT_EQ(compare_one(base, fresh).cases[0].verdict, Verdict::slower);
+  CompareOptions by_record;
+  by_record.by_record = true;
+  const Comparison two = compare_one(base, fresh, by_record);
+  EXPECT_EQ(two.cases[0].verdict, Verdict::not_comparable);
+  EXPECT_THAT(two.cases[0].note, HasSubstr("(2 base, 2 new)"));
+  EXPECT_THAT(two.cases[0].note, HasSubstr("at least 4 rounds per side"));
+  base.record_medians_s = {1e-3, 1.001e-3, 0.999e-3, 1.002e-3};
+  fresh.record_medians_s = {1.0005e-3, 1.3e-3, 0.9995e-3, 1.0015e-3};
+  const Comparison four = compare_one(base, fresh, by_record);
+  EXPECT_EQ(four.cases[0].verdict, Verdict::same);
+  EXPECT_EQ(four.cases[0].base_n, 4u);
+  // A real slowdown shows in every round.
+  fresh.record_medians_s = {1.2e-3, 1.21e-3, 1.19e-3, 1.22e-3};
+  EXPECT_EQ(compare_one(base, fresh, by_record).cases[0].verdict, Verdict::slower);
+}
+
 TEST(CompareVerdicts, CorrectnessFailureInNewFailsTheGate) {
   ResultCase bad = make_case("k", noisy(1e-3, 10, 2));
   bad.check_passed = false;

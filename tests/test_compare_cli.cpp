@@ -183,6 +183,21 @@ TEST_F(CompareCli, SeveralFilesPerSideAndPathsWithSpaces) {
   EXPECT_THAT(r.out, HasSubstr("base 1.jsonl, "));
 }
 
+TEST_F(CompareCli, ByRecordPoolsRoundsAsOneValueEach) {
+  std::vector<json> base, fresh;
+  for (unsigned r = 0; r < 4; ++r) {
+    base.push_back(record("mha.a", "p", noisy(1e-3, 10, 10 + r)));
+    fresh.push_back(record("mha.a", "p", noisy(1.2e-3, 10, 20 + r)));
+  }
+  const CommandResult r = compare(file("b.jsonl", base) + " " + file("n.jsonl", fresh) + " --by-record --format json");
+  EXPECT_EQ(r.code, 1) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["by_record"], true);
+  EXPECT_EQ(doc["cases"][0]["base"]["n"], 4);
+  EXPECT_EQ(doc["cases"][0]["verdict"], "slower");
+  EXPECT_EQ(doc["cases"][0]["p_exact"], true);
+}
+
 TEST_F(CompareCli, ProvenanceDifferencesAreWarnedOnStderrForMachineFormats) {
   json other = record("mha.a", "p", noisy(1e-3, 8, 2));
   other["provenance"]["host"] = "elsewhere";

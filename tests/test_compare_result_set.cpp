@@ -40,6 +40,7 @@ TEST(ResultSet, PoolsRepeatedCasesInFileOrder) {
   ASSERT_EQ(set.cases.size(), 3u);
   EXPECT_EQ(set.cases[0].key.str(), "mha.x b1_h2_sq8_d4 t1 r1");
   EXPECT_THAT(set.cases[0].samples_s, ElementsAre(3, 4, 5));
+  EXPECT_THAT(set.cases[0].record_medians_s, ElementsAre(3.5, 5));  // one per record
   EXPECT_EQ(set.cases[0].records.size(), 2u);
   EXPECT_THAT(set.cases[0].sources[1], HasSubstr("a.jsonl: record 3"));
   EXPECT_EQ(set.cases[2].key.threads, 2);
@@ -123,6 +124,7 @@ TEST(GbenchJson, IterationRowsAreSamplesAggregatesAreNot) {
   const ResultCase& tile = set.cases[0];
   EXPECT_EQ(tile.key.str(), "BM_Tile/64");
   ASSERT_EQ(tile.samples_s.size(), 4u);
+  EXPECT_EQ(tile.record_medians_s, tile.samples_s);  // each row is one repetition
   EXPECT_NEAR(tile.samples_s[1], 1.1e-6, 1e-18);
   EXPECT_FALSE(tile.aggregate_median_s.has_value());  // samples exist: the aggregate is not needed
   EXPECT_EQ(tile.records.size(), 6u);
