@@ -264,8 +264,9 @@ std::size_t samples_needed(double alpha) {
 
 Comparison compare(const ResultSet& base, const ResultSet& fresh, const CompareOptions& options) {
   if (base.format != fresh.format)
-    throw ResultSetError("BASE is " + std::string(to_string(base.format)) + " but NEW is " + to_string(fresh.format) +
-                         "; compare like with like");
+    throw ResultSetError("BASE (" + (base.files.empty() ? "" : base.files.front()) + ") is " + to_string(base.format) +
+                         " but NEW (" + (fresh.files.empty() ? "" : fresh.files.front()) + ") is " +
+                         to_string(fresh.format) + "; compare like with like");
   Comparison out;
   out.options = options;
   for (const std::string& w : base.warnings) out.warnings.push_back("base: " + w);

@@ -89,7 +89,8 @@ TEST_F(CompareCli, BadInputExitsTwoWithOneLineNamingTheFile) {
   expect_bad(base + " " + shell_quote((dir_ / "nope.jsonl").string()), "nope.jsonl: cannot be read");
   expect_bad(base + " " + shell_quote((kData / "gbench_truncated.json").string()), "gbench_truncated.json: not valid Google Benchmark JSON");
   expect_bad(base + " " + shell_quote((kData / "gbench_repetitions.json").string()),
-             "BASE is attnbench results but NEW is Google Benchmark JSON");
+             "base.jsonl) is attnbench results but NEW (" + (kData / "gbench_repetitions.json").string() +
+                 ") is Google Benchmark JSON");
   expect_bad(base, "compare needs BASE and NEW result files");
   expect_bad(base + " " + fresh + " " + fresh, "compare takes two files");
   expect_bad(base + " " + fresh + " --format html", "--format: 'html' is not console, md or json");
