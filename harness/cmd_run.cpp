@@ -3,16 +3,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <thread>
 
-#include "attnbench/cost_model.hpp"
 #include "attnbench/registry.hpp"
-#include "attnbench/reference.hpp"
 #include "attnbench/workload.hpp"
+#include "case_execution.hpp"
 #include "case_runner.hpp"
 #include "cli_measure.hpp"
 #include "cli_problem.hpp"
@@ -263,35 +261,15 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
   }
 
   bool any_failed = false;
+  const bool user_given = bool(s.inputs);
+  const CaseOptions case_options{s.context, s.measure, s.check, s.save_output, &mpi, &s.machine,
+                                  user_given ? 0 : s.seed, user_given ? s.inputs->string() : "random"};
   for (const Problem& p : s.problems) {
-    // Inputs and the reference depend on the operator (attention reads q/k/v, conv1d x and w_conv, ...):
-    // made on first use per (problem, operator) and shared by that operator's kernels.
-    std::map<Op, TensorSet> inputs_by_op;
-    std::map<Op, Tensor> reference_by_op;
-    if (user_inputs) inputs_by_op.emplace(s.kernels.front()->info().op, std::move(*user_inputs));
+    ProblemData data(p, [&](Op op) { return inputs_for(op, p, s); });
+    if (user_inputs) data.adopt(s.kernels.front()->info().op, std::move(*user_inputs)), user_inputs.reset();
     std::optional<double> baseline_median;
     for (const Kernel* k : s.kernels) {
-      const Op op = k->info().op;
-      CaseOutcome c;
-      const Support support = k->supports_run(p, s.context);
-      if (!support.ok) {
-        c.problem = p, c.kernel = k, c.threads = k->effective_threads(s.context);
-        c.status = CaseStatus::skipped, c.reason = support.reason;
-      } else {
-        if (!inputs_by_op.count(op)) inputs_by_op.emplace(op, inputs_for(op, p, s));
-        const TensorSet& inputs = inputs_by_op.at(op);
-        const bool check = s.check && mpi.is_root();  // rank 0 checks (the output is collected there)
-        if (check && !reference_by_op.count(op)) reference_by_op.emplace(op, reference_forward(op, p, inputs));
-        CaseSettings cs{s.context, s.measure, check ? &reference_by_op.at(op) : nullptr, s.save_output, &mpi};
-        c = run_case(p, *k, inputs, cs);
-      }
-      // A padding mask's work counts only the valid keys of the inputs used (an upper bound if none were made).
-      auto made = inputs_by_op.find(op);
-      c.work = flops(op, p, made == inputs_by_op.end() ? std::span<const std::int32_t>{} : kv_lengths_of(p, made->second));
-      c.seed = s.inputs ? 0 : s.seed;
-      c.inputs = s.inputs ? s.inputs->string() : "random";
-      const Rates achieved = rates_for(c);  // zeros when nothing was timed: then no roofline
-      if (s.machine.peak) c.roofline = roofline(*s.machine.peak, c.threads, c.ranks, achieved.gflops, achieved.gbytes_per_s);
+      const CaseOutcome c = execute_case(*k, data, case_options);
       any_failed |= c.status == CaseStatus::failed;
       if (k->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
       if (!mpi.is_root()) continue;
