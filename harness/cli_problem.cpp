@@ -57,32 +57,31 @@ namespace {
 // heads and head_dim from --heads/--head-dim, or from --model-dim E with either of them or alone
 // (heads = E/64 when 64 divides E, the usual head width, else one head of E), so that one command
 // line gives attention and the CNN/RNN baselines (which read only E) the same problem string.
-void set_width(const po::variables_map& vm, Problem& p, const std::function<std::int64_t(const char*)>& size) {
-  if (!vm.count("model-dim")) {
-    for (const char* required : {"heads", "head-dim"})
-      if (!vm.count(required))
-        throw UsageError(std::string("missing --") + required +
-                         ": give --heads and --head-dim, or --model-dim (or a --problem string such as "
-                         "b1_h16_sq1024_d64)");
-    p.heads = size("heads");
-    p.head_dim = size("head-dim");
+void set_width(const ProblemFlags& f, Problem& p) {
+  if (!f.model_dim) {
+    if (!f.heads || !f.head_dim)
+      throw UsageError(std::string("missing --") + (f.heads ? "head-dim" : "heads") +
+                       ": give --heads and --head-dim, or --model-dim (or a --problem string such as "
+                       "b1_h16_sq1024_d64)");
+    p.heads = *f.heads;
+    p.head_dim = *f.head_dim;
     return;
   }
-  const std::int64_t E = size("model-dim");
+  const std::int64_t E = *f.model_dim;
   auto divide = [&](std::int64_t by, const char* what) {
     if (E % by != 0)
       throw UsageError("--model-dim " + std::to_string(E) + " is not a multiple of " + what + " " +
                        std::to_string(by) + "; model_dim = heads * head_dim");
     return E / by;
   };
-  if (vm.count("heads")) {
-    p.heads = size("heads");
+  if (f.heads) {
+    p.heads = *f.heads;
     p.head_dim = divide(p.heads, "--heads");
-    if (vm.count("head-dim") && size("head-dim") != p.head_dim)
+    if (f.head_dim && *f.head_dim != p.head_dim)
       throw UsageError("--model-dim, --heads and --head-dim disagree: " + std::to_string(E) + " != " +
-                       std::to_string(p.heads) + " * " + std::to_string(size("head-dim")) + "; give two of them");
-  } else if (vm.count("head-dim")) {
-    p.head_dim = size("head-dim");
+                       std::to_string(p.heads) + " * " + std::to_string(*f.head_dim) + "; give two of them");
+  } else if (f.head_dim) {
+    p.head_dim = *f.head_dim;
     p.heads = divide(p.head_dim, "--head-dim");
   } else {
     p.heads = E % 64 == 0 ? E / 64 : 1;
@@ -90,32 +89,47 @@ void set_width(const po::variables_map& vm, Problem& p, const std::function<std:
   }
 }
 
-Problem problem_from_flags(const po::variables_map& vm) {
-  if (!vm.count("seq"))
-    throw UsageError("missing --seq: give --seq and the width (--heads and --head-dim, or --model-dim), or a "
-                     "--problem string such as b1_h16_sq1024_d64");
-  auto size_or = [&](const char* name, std::int64_t fallback) {
-    return vm.count(name) ? parse_int(std::string("--") + name, vm[name].as<std::string>(), 1, kMaxDim) : fallback;
+ProblemFlags flags_from(const po::variables_map& vm) {
+  auto size = [&](const char* name) -> std::optional<std::int64_t> {
+    if (!vm.count(name)) return std::nullopt;
+    return parse_int(std::string("--") + name, vm[name].as<std::string>(), 1, kMaxDim);
   };
-  auto size = [&](const char* name) { return size_or(name, 0); };
-  Problem p;
+  ProblemFlags f;
   try {
-    p.mask = parse_mask(vm["mask"].as<std::string>(), "--mask");
-    p.score = parse_score(vm["score"].as<std::string>(), "--score");
+    f.mask = parse_mask(vm["mask"].as<std::string>(), "--mask");
+    f.score = parse_score(vm["score"].as<std::string>(), "--score");
   } catch (const ProblemError& e) {
     throw UsageError(e.what());
   }
-  p.batch = size_or("batch", 1);
-  set_width(vm, p, size);
-  p.kv_heads = size_or("kv-heads", p.heads);
-  p.seq_q = size("seq");
-  p.seq_kv = size_or("seq-kv", p.seq_q);
-  p.value_dim = size_or("value-dim", p.head_dim);
-  p.projections = vm["projections"].as<bool>();
-  p.kernel_size = size_or("kernel-size", p.kernel_size);
-  p.dilation = size_or("dilation", p.dilation);
-  p.layers = size_or("layers", p.layers);
-  p.bidirectional = vm["bidirectional"].as<bool>();
+  f.batch = size("batch"), f.heads = size("heads"), f.kv_heads = size("kv-heads"), f.seq = size("seq");
+  f.seq_kv = size("seq-kv"), f.head_dim = size("head-dim"), f.value_dim = size("value-dim");
+  f.model_dim = size("model-dim"), f.kernel_size = size("kernel-size"), f.dilation = size("dilation");
+  f.layers = size("layers");
+  f.projections = vm["projections"].as<bool>();
+  f.bidirectional = vm["bidirectional"].as<bool>();
+  return f;
+}
+
+}  // namespace
+
+Problem problem_from(const ProblemFlags& f) {
+  if (!f.seq)
+    throw UsageError("missing --seq: give --seq and the width (--heads and --head-dim, or --model-dim), or a "
+                     "--problem string such as b1_h16_sq1024_d64");
+  Problem p;
+  p.mask = f.mask;
+  p.score = f.score;
+  p.batch = f.batch.value_or(1);
+  set_width(f, p);
+  p.kv_heads = f.kv_heads.value_or(p.heads);
+  p.seq_q = *f.seq;
+  p.seq_kv = f.seq_kv.value_or(p.seq_q);
+  p.value_dim = f.value_dim.value_or(p.head_dim);
+  p.projections = f.projections;
+  p.kernel_size = f.kernel_size.value_or(p.kernel_size);
+  p.dilation = f.dilation.value_or(p.dilation);
+  p.layers = f.layers.value_or(p.layers);
+  p.bidirectional = f.bidirectional;
   try {
     p.validate();
   } catch (const ProblemError& e) {
@@ -124,23 +138,26 @@ Problem problem_from_flags(const po::variables_map& vm) {
   return p;
 }
 
-}  // namespace
-
-std::vector<Problem> problems_from(const po::variables_map& vm) {
-  if (!vm.count("problem")) return {problem_from_flags(vm)};
+void refuse_shape_options_with_problem(const std::function<bool(const char*)>& given) {
   for (const char* flag : {"batch", "heads", "kv-heads", "seq", "seq-kv", "head-dim", "value-dim", "model-dim",
                            "kernel-size", "dilation", "layers"})
-    if (vm.count(flag))
+    if (given(flag))
       throw UsageError(std::string("--problem and --") + flag +
                        " both given: a problem string already fixes the shape; use one or the other");
   for (const char* flag : {"mask", "score"})
-    if (!vm[flag].defaulted())
+    if (given(flag))
       throw UsageError(std::string("--problem and --") + flag + " both given: put the " + flag +
                        " in the problem string (e.g. ..._causal, ..._additive)");
-  if (vm["projections"].as<bool>())
+  if (given("projections"))
     throw UsageError("--problem and --projections both given: add '_proj' to the problem string instead");
-  if (vm["bidirectional"].as<bool>())
+  if (given("bidirectional"))
     throw UsageError("--problem and --bidirectional both given: add '_bidir' to the problem string instead");
+}
+
+std::vector<Problem> problems_from(const po::variables_map& vm) {
+  if (!vm.count("problem")) return {problem_from(flags_from(vm))};
+  // Switches and options with a default are stored even when not given: only an explicit one conflicts.
+  refuse_shape_options_with_problem([&](const char* name) { return vm.count(name) && !vm[name].defaulted(); });
   std::vector<Problem> problems;
   for (const std::string& item : vm["problem"].as<std::vector<std::string>>())
     for (const std::string& text : split_list("--problem", item)) try {

@@ -9,9 +9,28 @@
 //            when reached; start <= stop; the step must make progress
 //   zips     --zip seq,batch pairs the i-th values of the named axes instead of crossing them
 //            (equal lengths required), e.g. to keep batch x seq constant
-// Every other axis is crossed (Cartesian product). Baseline kernels (cnn, rnn) get each problem's
-// matched shape: same batch, sequence length and model width (heads x head_dim), without the
-// attention-only fields; equal matched cases are run once.
+// Every other axis is crossed (Cartesian product), in the order of the options below (problem, batch,
+// model-dim, heads, kv-heads, head-dim, value-dim, seq, seq-kv, mask, score, projections, kernel-size,
+// dilation, layers, bidirectional, threads), the first outermost; sweep_axes.hpp has the grammar.
+// Unset axes take run's defaults: batch 1, kv-heads = heads, seq-kv = seq (tied: it follows every seq),
+// value-dim = head-dim, mask none, score scaled_dot, projections off, threads = all logical CPUs.
+//
+// Attention kernels get each point's attention problem, with the baseline fields at their defaults.
+// Baseline kernels (cnn, rnn) get its matched shape (matched_problem): same batch, sequence length and
+// model width (heads x head_dim, split as --model-dim alone splits it: heads of 64 when 64 divides it),
+// the attention-only fields reset (kv-heads, seq-kv, value-dim, score, a padding mask, projections,
+// which a baseline layer always has), a causal mask kept for conv1d (causal padding; an RNN is causal
+// by construction, so its causal case is its plain one), and the baseline axes that mean something for
+// the operator applied (conv1d: kernel-size, dilation, layers; RNNs: bidirectional). Cases equal in (problem, kernel, threads the kernel really uses) are kept once, at
+// their first place; so a serial kernel swept over --threads 1,2 runs once.
+// Run order: problems outer, kernels inner (the kernels of one problem run side by side), the threads
+// values innermost.
+//
+// A point whose values break a descriptor rule (e.g. --kv-heads 3 with --heads 4, or --layers cover
+// with --kernel-size 1) is left out and reported once per reason in SweepGrid::excluded, with how
+// many points it removed; a grid with no valid point is a UsageError. A case a kernel does not
+// support (supports_run) is not left out here: the sweep records it as skipped with the reason.
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,7 +52,28 @@ struct SweepGrid {
   std::set<const Kernel*> named;      ///< kernels chosen by exact id (the rest came from globs/families)
   std::string preset;                 ///< the --preset name, "" without one
   std::vector<std::string> sources;   ///< config files read, in order (preset file first), for provenance
+  std::vector<std::string> excluded;  ///< one line per reason a grid point was left out, with the count
+  bool default_threads = false;       ///< no --threads axis: cases carry all logical CPUs (the sweep may
+                                      ///< share them among the ranks of a host, as run does)
 };
+
+/// The values of the baseline-only axes at one grid point.
+struct BaselineFields {
+  std::int64_t kernel_size = 3;
+  std::int64_t dilation = 1;
+  std::int64_t layers = 1;
+  bool cover = false;  ///< --layers cover: the fewest conv layers whose receptive field covers seq
+  bool bidirectional = false;
+};
+
+/// Conv layers (dilation doubling per layer) whose receptive field 1 + (k-1) * dilation * (2^layers - 1)
+/// first reaches `seq`; 0 when no stack of at most kMaxConvLayers does (e.g. kernel_size 1).
+std::int64_t covering_layers(std::int64_t seq, std::int64_t kernel_size, std::int64_t dilation);
+
+/// The problem a kernel of operator `op` runs at a grid point whose attention problem is `attention`:
+/// `attention` itself for mha; for a baseline the matched shape described above. UsageError naming the
+/// option when the baseline fields cannot be met (no covering stack, a broken descriptor rule).
+Problem matched_problem(Op op, const Problem& attention, const BaselineFields& fields);
 
 /// The axis options: --kernel, --batch, --heads, --kv-heads, --seq, --seq-kv, --head-dim, --value-dim,
 /// --model-dim, --mask, --score, --projections, --kernel-size, --dilation, --layers, --bidirectional,
