@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -19,12 +20,6 @@ namespace attnbench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string seconds_text(double s) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", s);
-  return text;
-}
 
 /// A running worker: its pid, the write end of its stdin and the read end of its stdout.
 class Worker {
@@ -146,6 +141,12 @@ std::optional<Message> parse_message(const std::string& line) {
 
 }  // namespace
 
+std::string timeout_reason(double timeout_s) {
+  char text[64];
+  std::snprintf(text, sizeof text, "timeout after %g s (--timeout)", timeout_s);
+  return text;
+}
+
 std::string describe_worker_end(int status) {
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
@@ -227,7 +228,7 @@ SupervisedRun supervise_cases(const std::vector<std::size_t>& cases, const Super
       } else if (Clock::now() > deadline) {
         worker->kill();
         worker.reset();
-        events.lost(index, "timeout after " + seconds_text(options.timeout_s) + " s (--timeout)");
+        events.lost(index, timeout_reason(options.timeout_s));
         done = true;
       }
     }

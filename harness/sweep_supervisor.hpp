@@ -49,6 +49,9 @@ struct SupervisedRun {
 SupervisedRun supervise_cases(const std::vector<std::size_t>& cases, const SupervisorOptions& options,
                               const WorkerEvents& events);
 
+/// The reason of a case that overran the timeout: "timeout after 0.3 s (--timeout)".
+std::string timeout_reason(double timeout_s);
+
 /// A worker's end as a reason: "crashed: signal 11 (SIGSEGV)", "worker exited with status 3".
 std::string describe_worker_end(int wait_status);
 

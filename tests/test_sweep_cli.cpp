@@ -1,0 +1,228 @@
+// `attnbench sweep` as users drive it: the quick preset end to end, resume after a crash, Ctrl-C, the
+// per-case timeout, a crashing kernel, the memory refusal and bad options.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results_file.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace attnbench;
+using attnbench::test_support::CommandResult;
+using attnbench::test_support::shell_quote;
+using attnbench::test_support::slurp;
+using attnbench::test_support::TempDir;
+
+namespace {
+
+// Short measurements: these tests check the sweep's behaviour, not speed.
+constexpr const char* kShort = " --warmup 0 --min-reps 2 --min-time 0 --max-time 0.02";
+// Four small cases: two problems, two kernels.
+constexpr const char* kFour =
+    " --kernel mha.naive.serial,mha.blocked.serial --problem b1_h2_sq33_d16 --problem b2_h2_sq17_d16_causal";
+
+class SweepCli : public ::testing::Test {
+ protected:
+  CommandResult sweep(const std::string& args, const std::string& env = "") {
+    return test_support::run_command(env + " " + std::string(ATTNBENCH_EXE) + " sweep " + args, dir_.path());
+  }
+  std::vector<nlohmann::json> records(const fs::path& file, std::vector<std::string>* warnings = nullptr) {
+    return read_results(file, warnings);
+  }
+  fs::path out() const { return dir_ / "out.jsonl"; }
+  std::string out_arg() const { return " --out " + shell_quote(out().string()); }
+
+  TempDir dir_{"sweep-cli"};
+};
+
+std::string key(const nlohmann::json& r) { return r["problem_str"].get<std::string>() + " " + r["kernel"].get<std::string>(); }
+
+TEST_F(SweepCli, QuickPresetEndToEnd) {
+  const CommandResult r = sweep("--preset quick --warmup 0 --min-reps 1 --min-time 0 --max-time 0.005" + out_arg());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_GT(all.size(), 100u);
+  std::set<std::string> families, keys;
+  for (const nlohmann::json& rec : all) {
+    EXPECT_TRUE(rec["status"] == "ok" || rec["status"] == "skipped") << rec.dump();
+    EXPECT_EQ(rec["sweep"]["preset"], "quick");
+    EXPECT_EQ(rec["sweep"]["cases"], all.size());
+    if (rec["status"] == "ok") {
+      EXPECT_TRUE(rec["check"]["passed"].get<bool>()) << key(rec);  // checked by default
+    }
+    families.insert(rec["family"].get<std::string>());
+    keys.insert(key(rec) + " " + rec["threads"].dump());
+  }
+  EXPECT_EQ(keys.size(), all.size()) << "a case was recorded twice";
+  EXPECT_EQ(families, (std::set<std::string>{"attention", "cnn", "rnn"}));
+  // Not a terminal: one line per case, then the summary.
+  EXPECT_NE(r.out.find("/" + std::to_string(all.size()) + "] ok "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sweep done"), std::string::npos) << r.out;
+}
+
+TEST_F(SweepCli, ResumeAfterATornLastLineRunsOnlyTheMissingCases) {
+  ASSERT_EQ(sweep(std::string(kFour) + kShort + out_arg()).code, 0);
+  // Simulate a crash: keep two records and half of the third.
+  std::ifstream in(out());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  {
+    std::ofstream cut(out(), std::ios::trunc | std::ios::binary);
+    cut << lines[0] << "\n" << lines[1] << "\n" << lines[2].substr(0, lines[2].size() / 2);
+  }
+  const CommandResult r = sweep(std::string(kFour) + kShort + out_arg() + " --resume");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("torn last line"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("2 cases to run (2 of 4 already in the file)"), std::string::npos) << r.out;
+  std::vector<std::string> warnings;
+  const std::vector<nlohmann::json> all = records(out(), &warnings);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(warnings.size(), 1u);  // the torn line, now terminated, stays and is skipped by readers
+  std::set<std::string> keys;
+  for (const nlohmann::json& rec : all) keys.insert(key(rec));
+  EXPECT_EQ(keys.size(), 4u);
+  // Complete: a further resume runs nothing.
+  const CommandResult again = sweep(std::string(kFour) + kShort + out_arg() + " --resume");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_EQ(records(out()).size(), 4u);
+}
+
+TEST_F(SweepCli, RetryFailedRunsFailedCasesAgain) {
+  ASSERT_EQ(sweep(std::string(kFour) + kShort + out_arg(), "ATTNBENCH_SWEEP_TEST_CRASH_AT=2").code, 1);
+  const CommandResult r = sweep(std::string(kFour) + kShort + out_arg() + " --resume --retry-failed");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[2]["status"], "failed");
+  EXPECT_EQ(all[4]["status"], "ok");
+  EXPECT_EQ(all[4]["sweep"]["case"], 2);
+}
+
+TEST_F(SweepCli, CrashingKernelGivesAFailedRecordAndTheSweepGoesOn) {
+  const CommandResult r = sweep(std::string(kFour) + kShort + out_arg(), "ATTNBENCH_SWEEP_TEST_CRASH_AT=1");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[1]["status"], "failed");
+  EXPECT_EQ(all[1]["reason"], "crashed: signal 11 (SIGSEGV)");
+  EXPECT_TRUE(all[1]["time"].is_null());
+  for (int i : {0, 2, 3}) EXPECT_EQ(all[i]["status"], "ok") << all[i].dump();
+}
+
+TEST_F(SweepCli, CaseOverrunningTheTimeoutIsFailedAndTheSweepGoesOn) {
+  // Seconds of naive attention, then a tiny case.
+  const CommandResult r = sweep("--kernel mha.naive.serial --problem b1_h16_sq4096_d64 --problem b1_h2_sq33_d16 "
+                                "--no-check --timeout 0.3" + std::string(kShort) + out_arg());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["status"], "failed");
+  EXPECT_EQ(all[0]["reason"].get<std::string>().rfind("timeout", 0), 0u) << all[0]["reason"];
+  EXPECT_EQ(all[0]["problem_str"], "b1_h16_sq4096_skv4096_d64");
+  EXPECT_EQ(all[1]["status"], "ok");
+}
+
+TEST_F(SweepCli, ProblemBeyondMemoryIsSkippedNotRun) {
+  const std::string args = "--kernel mha.naive.serial,mha.blocked.serial --problem b64_h64_sq65536_d128";
+  const CommandResult plan = sweep(args + " --dry-run" + out_arg());
+  EXPECT_EQ(plan.code, 0);
+  EXPECT_NE(plan.out.find("skip: needs"), std::string::npos) << plan.out;
+  EXPECT_FALSE(fs::exists(out())) << "a dry run writes nothing";
+  const CommandResult r = sweep(args + out_arg());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 2u);
+  for (const nlohmann::json& rec : all) {
+    EXPECT_EQ(rec["status"], "skipped");
+    EXPECT_NE(rec["reason"].get<std::string>().find("is available"), std::string::npos) << rec["reason"];
+  }
+}
+
+TEST_F(SweepCli, InterruptFinishesTheCaseInFlightPrintsTheResumeCommandAndExits130) {
+  const std::string args = std::string(" --kernel mha.naive.serial,mha.blocked.serial --problem b1_h2_sq33_d16 "
+                                       "--problem b1_h2_sq40_d16 --problem b1_h2_sq48_d16 --warmup 0 --min-time 0.3 "
+                                       "--max-time 0.3") + out_arg();
+  const std::string command = "exec " + std::string(ATTNBENCH_EXE) + " sweep" + args + " >" +
+                              shell_quote((dir_ / "o.log").string()) + " 2>" + shell_quote((dir_ / "e.log").string());
+  // Its own process group, as a shell job: Ctrl-C at a terminal signals the whole group.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  pid_t shell = 0;
+  ASSERT_EQ(posix_spawn(&shell, "/bin/sh", nullptr, &attr, const_cast<char**>(argv), environ), 0);
+  posix_spawnattr_destroy(&attr);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!(fs::exists(out()) && slurp(out()).find('\n') != std::string::npos) &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(::kill(-shell, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(shell, &status, 0), shell);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(dir_ / "o.log") << slurp(dir_ / "e.log");
+  const std::string log = slurp(dir_ / "o.log");
+  const std::size_t at = log.find("resume with:\n  ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string resume = log.substr(at + 15, log.find('\n', at + 15) - at - 15);
+  EXPECT_NE(resume.find("--resume"), std::string::npos) << resume;
+  std::vector<std::string> warnings;
+  const std::size_t before = records(out(), &warnings).size();
+  EXPECT_TRUE(warnings.empty()) << warnings.front();  // every line whole
+  EXPECT_GE(before, 1u);
+  EXPECT_LT(before, 6u);
+  const CommandResult r = test_support::run_command(resume, dir_.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::set<std::string> keys;
+  for (const nlohmann::json& rec : records(out())) keys.insert(key(rec));
+  EXPECT_EQ(keys.size(), 6u);
+  EXPECT_EQ(records(out()).size(), 6u);
+}
+
+struct BadSweep {
+  const char* args;
+  const char* expected;  ///< substring of the message
+};
+
+class SweepBadInput : public SweepCli, public ::testing::WithParamInterface<BadSweep> {};
+
+TEST_P(SweepBadInput, ExitsTwoWithOneLine) {
+  const CommandResult r = sweep(std::string(kFour) + " " + GetParam().args);
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(GetParam().expected), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+const BadSweep kBadSweeps[] = {
+    {"--timeout 0", "--timeout"},
+    {"--timeout soon", "--timeout"},
+    {"--resume", "--resume needs --out"},
+    {"--out x.jsonl --retry-failed", "--retry-failed needs --resume"},
+    {"--quiet --verbose", "--quiet and --verbose"},
+    {"--seed -1", "--seed"},
+    {"--out /proc/nonexistent/dir/x.jsonl", "--out"},
+    {"--no-such-option", "no-such-option"},
+};
+INSTANTIATE_TEST_SUITE_P(All, SweepBadInput, ::testing::ValuesIn(kBadSweeps));
+
+}  // namespace
