@@ -19,7 +19,13 @@ po::options_description measurement_options() {
       ("ci-target", po::value<std::string>()->default_value("0.02"), "repeat until the 95% confidence interval of the "
                                                                      "median is within +- this fraction of it (0: no target)")
       ("cache", po::value<std::string>()->default_value("hot"), "hot: repetitions back to back; cold: flush the caches "
-                                                                "before each repetition, outside the timed region")
+                                                                "before each repetition, outside the timed region");
+  return m;
+}
+
+po::options_description placement_options() {
+  po::options_description m("Placement");
+  m.add_options()
       ("pin", po::value<std::string>()->default_value("none"), "thread placement within the allowed CPUs (ranks on one "
                                                                "host get disjoint shares): none (the OS decides), compact "
                                                                "(thread i on the i-th CPU, siblings of a core together), "

@@ -10,9 +10,13 @@
 
 namespace attnbench {
 
-/// --warmup, --min-reps, --max-reps, --min-time, --max-time, --ci-target, --cache, --pin,
-/// --interleave, --interleave-seed.
+/// --warmup, --min-reps, --max-reps, --min-time, --max-time, --ci-target, --cache: everything
+/// measure_options_from reads, so any command that measures through MeasureOptions honours them all.
 po::options_description measurement_options();
+
+/// --pin, --interleave, --interleave-seed: only for commands that act on them (pin_threads once
+/// before measuring, run_cases_interleaved per problem), so no command accepts one and ignores it.
+po::options_description placement_options();
 
 /// The stopping rule's and cache options as MeasureOptions; UsageError naming the option for a bad
 /// value or a contradictory pair (e.g. --max-reps below --min-reps).
