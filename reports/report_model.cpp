@@ -8,6 +8,7 @@
 
 #include "exit_codes.hpp"
 #include "machine_profile.hpp"
+#include "result_set.hpp"
 #include "roofline.hpp"
 
 namespace attnbench::report {
@@ -127,9 +128,14 @@ CaseRecord case_from_json(const json& rec) {
     c.flags = text(*prov, "flags");
     c.version = text(*prov, "version");
     c.time = text(*prov, "time");
-    c.preset = text(*prov, "preset");
   }
-  if (c.preset.empty()) c.preset = text(rec, "preset");
+  // Which preset measured it: sweep records carry {"sweep": {"preset": ...}}; run records no sweep.
+  if (const json* sweep = member(rec, "sweep")) {
+    c.preset = text(*sweep, "preset");
+    if (c.preset.empty()) c.preset = "(sweep, no preset)";
+  } else {
+    c.preset = "(attnbench run)";
+  }
   return c;
 }
 
@@ -138,6 +144,13 @@ CaseRecord case_from_json(const json& rec) {
 LoadedResults load_results(const std::vector<std::string>& files) {
   LoadedResults out;
   for (const std::string& file : files) {
+    try {
+      if (reports::detect_format(file) == reports::ResultFormat::gbench)
+        throw UsageError("'" + file + "' is Google Benchmark JSON; 'report' reads attnbench results files "
+                         "('attnbench compare' reads both)");
+    } catch (const reports::ResultSetError& e) {
+      throw UsageError(e.what());
+    }
     std::ifstream in(file);
     if (!in) throw UsageError("cannot read results file '" + file + "': " + std::strerror(errno));
     std::string line;
@@ -151,6 +164,13 @@ LoadedResults load_results(const std::vector<std::string>& files) {
         out.warnings.push_back(where + ": not a JSON object (a torn or foreign line); passed over");
         continue;
       }
+      // Another kind of JSON Lines (projection, model validation) or another schema would be misread.
+      if (const json* kind = member(rec, "kind"))
+        throw UsageError(where + ": is a " + kind->dump() + " record, not a measurement; give the results file that "
+                                 "'attnbench run/sweep --out' wrote");
+      if (const json* version = member(rec, "schema_version"); version && *version != json(1))
+        throw UsageError(where + ": schema_version " + version->dump() + " is not supported (this attnbench reads 1); "
+                                 "use the attnbench that wrote it");
       if (!member(rec, "kernel") || !member(rec, "problem") || !rec.at("problem").is_object()) {
         out.warnings.push_back(where + ": no 'kernel' or 'problem' (not a results record); passed over");
         continue;

@@ -54,7 +54,8 @@ struct CaseRecord {
   std::vector<CommPhase> comm_phases;
   std::optional<RooflinePoint> roofline;
   // Provenance.
-  std::string host, cpu, git_commit, build_type, compiler, flags, version, time, preset;
+  std::string host, cpu, git_commit, build_type, compiler, flags, version, time;
+  std::string preset;  ///< sweep.preset, "(sweep, no preset)", or "(attnbench run)"
 
   bool ok() const { return status == "ok" && median_s && *median_s > 0; }
   /// heads x head_dim: the width attention and the baselines are matched on.

@@ -91,6 +91,10 @@ std::vector<double> ticks(const Axis& a, const std::set<double>& data_values) {
       step = m * mag;
       break;
     }
+  // Whole-number data (threads, ranks) gets whole-number ticks: no "1.5 threads".
+  const bool whole = !data_values.empty() &&
+                     std::all_of(data_values.begin(), data_values.end(), [](double v) { return v == std::floor(v); });
+  if (whole) step = std::max(step, 1.0);
   for (double v = std::ceil(a.lo / step) * step; v <= a.hi + 1e-9 * step; v += step)
     t.push_back(std::fabs(v) < 1e-12 * step ? 0.0 : v);
   return t;

@@ -254,7 +254,8 @@ TEST(Report, HostileStringsInEveryFieldStayData) {
     if (written == 2)
       for (const char* k : {"family", "op", "status"}) j[k] = evil;
     for (const char* k : {"mask", "score"}) j["problem"][k] = evil;
-    for (const char* k : {"host", "cpu", "git_commit", "build_type", "compiler", "flags", "version", "time", "preset"}) j["provenance"][k] = evil;
+    for (const char* k : {"host", "cpu", "git_commit", "build_type", "compiler", "flags", "version", "time"}) j["provenance"][k] = evil;
+    j["sweep"] = {{"preset", evil}, {"case", written}, {"cases", 3}};
     j["provenance"]["host"] = "=cmd|' /C calc'!A0";
     if (j["comm"].is_object()) j["comm"]["phases"] = json::array({{{"phase", evil}, {"bytes", 1}}});
     out << j.dump() << "\n";
@@ -318,10 +319,17 @@ TEST(Report, BadInputExitsTwoWithOneLine) {
   TempDir tmp("report-bad");
   std::ofstream(tmp / "empty.jsonl").close();
   std::ofstream(tmp / "a-file") << "x";
+  std::ofstream(tmp / "projection.jsonl") << R"({"schema_version": 1, "kind": "projection", "kernel": "mha.tp.mpi", "problem": {}})" << "\n";
+  std::ofstream(tmp / "v2.jsonl") << R"({"schema_version": 2, "kernel": "k", "problem": {}})" << "\n";
+  std::ofstream(tmp / "gbench.json") << R"({"context": {"host_name": "h"}, "benchmarks": []})" << "\n";
   const std::string fixture = shell_quote((kFixtureDir / "results.jsonl").string());
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"missing.jsonl -o out", "missing.jsonl"},
       {"empty.jsonl -o out", "holds no records"},
+      {"projection.jsonl -o out", "projection.jsonl:1: is a \"projection\" record, not a measurement"},
+      {"v2.jsonl -o out", "schema_version 2 is not supported"},
+      {"gbench.json -o out", "Google Benchmark JSON"},
+      {". -o out", "is a directory"},
       {fixture + " -o a-file/sub", "cannot create report directory"},
       {fixture, "missing -o"},
       {"-o out", "name at least one results file"},
