@@ -1,5 +1,9 @@
 #include "sweep_cases.hpp"
 
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include "attnbench/cost_model.hpp"
 #include "attnbench/workload.hpp"
 #include "provenance.hpp"
@@ -14,6 +18,11 @@ nlohmann::json sweep_json(const SweepSettings& s, std::size_t index) {
           {"timeout_s", s.timeout_s}};
 }
 
+long test_hook_index(const char* variable) {
+  const char* text = std::getenv(variable);
+  return text && *text ? std::strtol(text, nullptr, 10) : -1;
+}
+
 int case_ranks(const SweepCase& c, int launch_ranks) {
   return c.kernel->info().caps.parallelism == Parallelism::mpi ? launch_ranks : 1;
 }
@@ -25,6 +34,8 @@ SweepCaseRunner::SweepCaseRunner(const SweepSettings& settings, const MpiSession
 
 CaseOutcome SweepCaseRunner::run(std::size_t index) {
   const SweepCase& c = s_.grid.cases.at(index);
+  if (test_hook_index("ATTNBENCH_SWEEP_TEST_HANG_AT") == long(index))
+    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
   if (!data_ || data_->problem().str() != c.problem.str()) {
     data_.reset();  // the previous problem's tensors go before the next one's are made
     const std::uint64_t seed = s_.seed;

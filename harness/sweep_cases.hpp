@@ -18,6 +18,9 @@ namespace attnbench {
 /// size), "sources" (config files read), "timeout_s"} (docs/RESULTS.md).
 nlohmann::json sweep_json(const SweepSettings& s, std::size_t index);
 
+/// The case index a test hook's environment variable names (e.g. ATTNBENCH_SWEEP_TEST_CRASH_AT=3), or -1.
+long test_hook_index(const char* variable);
+
 /// The MPI ranks case `c` runs on under a launch of `launch_ranks` (as CaseOutcome::ranks).
 int case_ranks(const SweepCase& c, int launch_ranks);
 
@@ -28,7 +31,8 @@ class SweepCaseRunner {
   SweepCaseRunner(const SweepSettings& settings, const MpiSession& mpi);
 
   /// Case `index`: skipped (unsupported, or more memory than is available), failed (an error, the
-  /// check) or measured.
+  /// check) or measured. Test hook: ATTNBENCH_SWEEP_TEST_HANG_AT=<index> makes that case hang, as a
+  /// kernel that never returns would (the timeout tests, with and without MPI).
   CaseOutcome run(std::size_t index);
 
   /// The outcome's record with provenance and the sweep object.

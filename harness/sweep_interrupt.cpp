@@ -19,7 +19,9 @@ void install_interrupt_handlers() {
   struct sigaction action {};
   action.sa_handler = count_interrupt;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: poll() returns EINTR
+  // SA_RESTART keeps writes to the terminal and the results file whole; poll() is never restarted
+  // (signal(7)), so the supervisor's wait still wakes at once.
+  action.sa_flags = SA_RESTART;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 }

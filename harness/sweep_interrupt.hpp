@@ -4,8 +4,8 @@
 // handlers only count; the sweep polls between and during cases.
 namespace attnbench {
 
-/// Installs the counting handlers for SIGINT and SIGTERM (without SA_RESTART, so a blocking poll or
-/// read returns EINTR and the sweep notices at once). Idempotent.
+/// Installs the counting handlers for SIGINT and SIGTERM (poll() returns EINTR on either, so the
+/// supervisor notices at once). Idempotent.
 void install_interrupt_handlers();
 
 /// How many SIGINT/SIGTERM arrived since install_interrupt_handlers().

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -13,16 +12,6 @@
 #include "sweep_supervisor.hpp"
 
 namespace attnbench {
-namespace {
-
-/// The case index ATTNBENCH_SWEEP_TEST_CRASH_AT names, or -1.
-long crash_test_index() {
-  const char* text = std::getenv("ATTNBENCH_SWEEP_TEST_CRASH_AT");
-  return text && *text ? std::strtol(text, nullptr, 10) : -1;
-}
-
-}  // namespace
-
 int run_sweep_worker(const SweepSettings& s, const MpiSession& mpi) {
   // The protocol channel is a private copy of stdout; stdout itself now goes to stderr.
   std::cout.flush();
@@ -31,7 +20,7 @@ int run_sweep_worker(const SweepSettings& s, const MpiSession& mpi) {
     std::cerr << "attnbench: sweep worker: cannot set up its channel\n";
     return kExitBadInput;
   }
-  const long crash_at = crash_test_index();
+  const long crash_at = test_hook_index("ATTNBENCH_SWEEP_TEST_CRASH_AT");
   SweepCaseRunner runner(s, mpi);
   std::string line;
   while (std::getline(std::cin, line)) {

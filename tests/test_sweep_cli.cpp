@@ -156,7 +156,9 @@ TEST_F(SweepCli, ProblemBeyondMemoryIsSkippedNotRun) {
   }
 }
 
-TEST_F(SweepCli, InterruptFinishesTheCaseInFlightPrintsTheResumeCommandAndExits130) {
+class SweepInterrupt : public SweepCli, public ::testing::WithParamInterface<int> {};
+
+TEST_P(SweepInterrupt, FinishesTheCaseInFlightPrintsTheResumeCommandAndExits128PlusSignal) {
   const std::string args = std::string(" --kernel mha.naive.serial,mha.blocked.serial --problem b1_h2_sq33_d16 "
                                        "--problem b1_h2_sq40_d16 --problem b1_h2_sq48_d16 --warmup 0 --min-time 0.3 "
                                        "--max-time 0.3") + out_arg();
@@ -175,11 +177,11 @@ TEST_F(SweepCli, InterruptFinishesTheCaseInFlightPrintsTheResumeCommandAndExits1
   while (!(fs::exists(out()) && slurp(out()).find('\n') != std::string::npos) &&
          std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_EQ(::kill(-shell, SIGINT), 0);
+  ASSERT_EQ(::kill(-shell, GetParam()), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(shell, &status, 0), shell);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130) << slurp(dir_ / "o.log") << slurp(dir_ / "e.log");
+  EXPECT_EQ(WEXITSTATUS(status), 128 + GetParam()) << slurp(dir_ / "o.log") << slurp(dir_ / "e.log");
   const std::string log = slurp(dir_ / "o.log");
   const std::size_t at = log.find("resume with:\n  ");
   ASSERT_NE(at, std::string::npos) << log;
@@ -196,6 +198,31 @@ TEST_F(SweepCli, InterruptFinishesTheCaseInFlightPrintsTheResumeCommandAndExits1
   for (const nlohmann::json& rec : records(out())) keys.insert(key(rec));
   EXPECT_EQ(keys.size(), 6u);
   EXPECT_EQ(records(out()).size(), 6u);
+}
+
+INSTANTIATE_TEST_SUITE_P(CtrlCAndTerm, SweepInterrupt, ::testing::Values(SIGINT, SIGTERM));
+
+TEST_F(SweepCli, UnderMpirunATimeoutWritesItsRecordAndEndsTheJobWithTheResumeCommand) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun on PATH";
+  // Root needs the ALLOW variables; LeakSanitizer must not report Open MPI's own allocations.
+  const std::string mpirun =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+      "LSAN_OPTIONS=suppressions=" ATTNBENCH_SOURCE_DIR "/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0 "
+      "mpirun -n 2 " ATTNBENCH_EXE " sweep --threads 1 --kernel mha.tp.mpi,mha.blocked.serial "
+      "--problem b1_h2_sq33_d16 --problem b1_h4_sq17_d8" + std::string(kShort) + out_arg();
+  const CommandResult hung = test_support::run_command("ATTNBENCH_SWEEP_TEST_HANG_AT=1 " + mpirun + " --timeout 1",
+                                                       dir_.path());
+  EXPECT_NE(hung.code, 0);
+  EXPECT_NE(hung.err.find("--resume"), std::string::npos) << hung.err;
+  const std::vector<nlohmann::json> first = records(out());
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0]["status"], "ok");
+  EXPECT_EQ(first[0]["ranks"], 2);  // the mpi kernel ran on both ranks
+  EXPECT_EQ(first[1]["status"], "failed");
+  EXPECT_EQ(first[1]["reason"], "timeout after 1 s (--timeout)");
+  const CommandResult rest = test_support::run_command(mpirun + " --timeout 60 --resume", dir_.path());
+  EXPECT_EQ(rest.code, 0) << rest.out << rest.err;
+  EXPECT_EQ(records(out()).size(), 4u);
 }
 
 struct BadSweep {
