@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -108,7 +109,10 @@ std::pair<Problem, BaselineFields> point_problem(const Point& point) {
 
 // Config-file lines: the key of each "key = value" line ("section.key" inside [section]), checked against
 // `options` here, where the line number is known (Boost's parser does not say which line is wrong).
-void check_config_keys(const std::string& label, const std::string& text, const po::options_description& options) {
+// Returns the line numbers of each key's occurrences, in order.
+std::map<std::string, std::vector<int>> check_config_keys(const std::string& label, const std::string& text,
+                                                          const po::options_description& options) {
+  std::map<std::string, std::vector<int>> lines;
   std::vector<std::string> names;
   for (const auto& opt : options.options()) names.push_back(opt->long_name());
   std::istringstream in(text);
@@ -137,6 +141,20 @@ void check_config_keys(const std::string& label, const std::string& text, const 
       throw UsageError(where + "unknown key '" + key + "'" + (suggestion.empty() ? "" : "; " + suggestion) +
                        " (keys are the options of 'attnbench sweep --help', without '--')");
     }
+    lines[key].push_back(number);
+  }
+  return lines;
+}
+
+// A sweep axis's value from a file, checked now so that the message can name the file and line.
+void check_axis_value(const std::string& key, const std::vector<std::string>& value) {
+  if (key == "kernel") {
+    std::set<const Kernel*> named;
+    resolve_kernels(value, named);
+  } else if (key == "zip") {
+    parse_zips(value, kAxisOrder);
+  } else if (std::find(kAxisOrder.begin(), kAxisOrder.end(), key) != kAxisOrder.end()) {
+    axis_values(key, value);
   }
 }
 
@@ -144,10 +162,20 @@ void check_config_keys(const std::string& label, const std::string& text, const 
 // (`given`, which then gains this file's keys).
 void store_file(const std::string& label, const std::string& text, const po::options_description& options,
                 po::variables_map& vm, std::set<std::string>& given) {
-  check_config_keys(label, text, options);
+  const std::map<std::string, std::vector<int>> lines = check_config_keys(label, text, options);
   std::istringstream in(text);
   try {
     po::parsed_options parsed = po::parse_config_file(in, options, false);
+    std::map<std::string, std::size_t> seen;
+    for (const po::option& o : parsed.options) {
+      const std::size_t occurrence = seen[o.string_key]++;
+      try {
+        check_axis_value(o.string_key, o.value);
+      } catch (const UsageError& e) {
+        const std::vector<int>& at = lines.at(o.string_key);
+        throw UsageError(label + ":" + std::to_string(at.at(std::min(occurrence, at.size() - 1))) + ": " + e.what());
+      }
+    }
     std::set<std::string> keys;
     std::erase_if(parsed.options, [&](const po::option& o) {
       keys.insert(o.string_key);

@@ -273,6 +273,16 @@ TEST_F(SweepConfig, BadFilesNameTheFileAndLine) {
   EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr(path + ":1: 'preset' cannot be set in a file"));
   path = write("min-time = 1\nmin-time = 2\n");
   EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr(path + ": option 'min-time' cannot be specified more than once"));
+  // Values are checked as the file is read, so the message says where the bad one is.
+  path = write("kernel = all\nseq = 64\nseq = 256:128:*2\n");
+  EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr(path + ":3: --seq (range '256:128:*2'): the start"));
+  path = write("kernel = mha.blocked.seiral\n");
+  EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr(path + ":1: unknown kernel 'mha.blocked.seiral'"));
+  path = write("heads =\n");
+  EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr(path + ":1: --heads: empty item"));
+  path = write("# zip\n\nzip = seq,sqe\n");
+  EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr(path + ":3: --zip seq,sqe: 'sqe' is not an axis"));
+  EXPECT_THAT(usage_error([&] { parse({"--config", write("[x]\nkernel = all\n")}); }), HasSubstr(":2: unknown key 'x.kernel'"));
   path = (dir_ / "missing.cfg").string();
   EXPECT_THAT(usage_error([&] { parse({"--config", path}); }), HasSubstr("--config: cannot read '" + path + "'"));
 }
