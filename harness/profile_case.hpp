@@ -58,6 +58,7 @@ struct ProfileResult {
   int ranks = 1;
   std::vector<RankTrace> traces;        ///< on rank 0: every rank's
   std::int64_t trace_kept = 0, trace_dropped = 0, per_thread_cap = 0;
+  std::int64_t unrecorded_threads = 0;  ///< threads that found every recording slot taken (0 expected)
 };
 
 /// Runs the case as above. Collective under an MPI launcher; the result is complete on rank 0 only.

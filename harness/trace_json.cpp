@@ -1,6 +1,7 @@
 // Chrome / Perfetto trace JSON (trace_json.hpp).
 #include "trace_json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -69,6 +70,11 @@ RankTrace rank_trace(const PhaseRecorder& recorder, int rank, const std::string&
       t.events.push_back({e.start_ns - origin_ns, e.end_ns - e.start_ns, i, name_of(name), category});
     }
   }
+  // A span is recorded when it ends, after the phases it encloses: in start order, an enclosing event
+  // first (the longer of two that start together), as trace viewers nest them.
+  std::stable_sort(t.events.begin(), t.events.end(), [](const RankTrace::Event& a, const RankTrace::Event& b) {
+    return a.tid != b.tid ? a.tid < b.tid : a.start_ns != b.start_ns ? a.start_ns < b.start_ns : a.dur_ns > b.dur_ns;
+  });
   return t;
 }
 
