@@ -96,9 +96,6 @@ void section_regimes(ReportContext& ctx, std::vector<Block>& out) {
   for (const auto& [key, cases] : groups) {
     std::map<std::int64_t, std::vector<const CaseRecord*>> by_seq;
     for (const CaseRecord* c : cases) by_seq[c->seq_kv].push_back(c);
-    bool contest = false;
-    for (const auto& [seq, at] : by_seq) contest |= at.size() > 1;
-    if (!contest) continue;
     const CaseRecord& first = *cases.front();
     const std::string regime = ctx.context(first, Axis::seq, false);
     const int cores = first.threads * first.ranks;
@@ -108,9 +105,11 @@ void section_regimes(ReportContext& ctx, std::vector<Block>& out) {
     };
     std::vector<Point> points;
     for (auto& [seq, at] : by_seq) {
+      if (at.size() < 2) continue;  // one kernel alone at this length: no contest, no winner
       std::stable_sort(at.begin(), at.end(), [](const CaseRecord* a, const CaseRecord* b) { return *a->median_s < *b->median_s; });
-      points.push_back({seq, at[0], at.size() > 1 ? at[1] : nullptr});
+      points.push_back({seq, at[0], at[1]});
     }
+    if (points.empty()) continue;
     Text finding;
     finding.plain(regime + ", " + std::to_string(cores) + (cores == 1 ? " core: " : " cores: "));
     for (std::size_t i = 0; i < points.size();) {
@@ -120,13 +119,12 @@ void section_regimes(ReportContext& ctx, std::vector<Block>& out) {
       std::optional<SpeedUp> margin;
       const CaseRecord* margin_over = nullptr;
       for (std::size_t k = i; k <= j; ++k)
-        if (points[k].next)
-          if (const auto s = speed_up(*points[k].next, *points[k].best); s && (!margin || s->ratio < margin->ratio))
-            margin = s, margin_over = points[k].next;
+        if (const auto s = speed_up(*points[k].next, *points[k].best); s && (!margin || s->ratio < margin->ratio))
+          margin = s, margin_over = points[k].next;
       const CaseRecord &lo = *points[i].best, &hi = *points[j].best;
       table.rows.push_back({regime, std::to_string(cores), seq_range(double(points[i].seq), double(points[j].seq)), lo.kernel,
                             i == j ? fmt_seconds(*lo.median_s) : fmt_seconds(*lo.median_s) + " - " + fmt_seconds(*hi.median_s),
-                            margin_over ? margin_over->kernel : "(alone)", margin ? fmt_speed_up(*margin) : "",
+                            margin_over ? margin_over->kernel : "", margin ? fmt_speed_up(*margin) : "",
                             i == j ? cite(lo) : cite(lo) + ", " + cite(hi)});
       if (i > 0) finding.plain("; ");
       finding.code(lo.kernel).plain(" fastest at L " + seq_range(double(points[i].seq), double(points[j].seq)));

@@ -154,6 +154,13 @@ void section_ranks(ReportContext& ctx, std::vector<Block>& out) {
     const std::string key = p.c->kernel + ctx.origin(*p.c) + " " + std::to_string(p.c->ranks);
     if (!largest.count(key) || p.c->flops.value_or(0) > largest[key]->c->flops.value_or(0)) largest[key] = &p;
   }
+  int over = 0;
+  for (const ScalingPoint& p : points) over += p.c->comm_seconds > *p.c->median_s;
+  if (over > 0)
+    out.push_back(Callout{Text(std::to_string(over) + " case(s) show a communication share above 100%: comm.seconds (the "
+                               "largest rank's exposed communication per forward pass) is not taken from the median "
+                               "repetition, so when repetitions vary widely (a loaded machine) it can exceed the median time. Treat those "
+                               "cases' times as unreliable.")});
   out.push_back(std::move(table));
   for (const auto& [key, p] : largest) {
     Text t;
