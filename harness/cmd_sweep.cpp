@@ -99,6 +99,10 @@ SweepSettings settings_from(const po::variables_map& vm, const std::vector<std::
   if (vm["quiet"].as<bool>() && vm["verbose"].as<bool>()) throw UsageError("--quiet and --verbose contradict each other; give one");
   s.verbosity = vm["quiet"].as<bool>() ? Verbosity::quiet : vm["verbose"].as<bool>() ? Verbosity::verbose : Verbosity::normal;
   s.machine = machine_for_run(vm.count("machine") ? &vm["machine"].as<std::string>() : nullptr);
+  s.pin = pin_mode_from(vm);
+  if (interleave_seed_from(vm))
+    throw UsageError("--interleave: sweep runs one case at a time (each under its own --timeout) and does not "
+                     "interleave yet; compare kernels side by side with 'attnbench run --interleave'");
   return s;
 }
 
@@ -304,7 +308,7 @@ int run_in_process(Session& session, const MpiSession& mpi) {
 
 int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
   po::options_description visible;
-  visible.add(sweep_axis_options()).add(sweep_run_options()).add(measurement_options());
+  visible.add(sweep_axis_options()).add(sweep_run_options()).add(measurement_options()).add(placement_options());
   po::options_description all;
   all.add(visible).add(sweep_hidden_options());
   const po::variables_map vm = parse_sweep_args(args, all);

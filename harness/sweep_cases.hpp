@@ -1,6 +1,8 @@
 #pragma once
 // One sweep case from its index to its record: the part the worker (and, under an MPI launcher, every
 // rank) runs, and the records the supervisor writes for a case that gave none (timeout, crash).
+#include <sched.h>
+
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -35,7 +37,7 @@ class SweepCaseRunner {
   /// kernel that never returns would (the timeout tests, with and without MPI).
   CaseOutcome run(std::size_t index);
 
-  /// The outcome's record with provenance and the sweep object.
+  /// The outcome's record with provenance (and its pinning) and the sweep object.
   nlohmann::json record(const CaseOutcome& outcome, std::size_t index) const;
 
   /// The record of a case that produced none: failed with `reason` (a timeout, a crash), no times.
@@ -46,6 +48,9 @@ class SweepCaseRunner {
   const MpiSession& mpi_;
   std::map<int, nlohmann::json> provenance_;  ///< per --threads value (provenance is collective under MPI)
   std::optional<ProblemData> data_;           ///< the current problem's inputs and reference
+  int pinned_threads_ = 0;                    ///< the thread count --pin last placed (0: none yet)
+  cpu_set_t allowed_{};                       ///< the CPUs allowed before any pinning, restored before the next
+  PinReport pin_;                             ///< what that placement did (provenance.pinning)
 };
 
 }  // namespace attnbench

@@ -9,6 +9,7 @@
 #include "measure.hpp"
 #include "roofline.hpp"
 #include "sweep_grid.hpp"
+#include "thread_pinning.hpp"
 
 namespace attnbench {
 
@@ -21,6 +22,7 @@ struct SweepSettings {
   std::uint64_t seed = 42;       ///< random inputs
   double timeout_s = 600;        ///< per case, wall clock (--timeout)
   RunMachine machine;            ///< --machine: the roofline of rate.pct_peak
+  PinMode pin = PinMode::none;   ///< --pin: thread placement, applied before the first case of each thread count
   std::filesystem::path out;     ///< the results file
   bool resume = false;           ///< skip the cases already in `out`
   bool retry_failed = false;     ///< with resume: run failed cases again

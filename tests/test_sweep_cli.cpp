@@ -225,6 +225,20 @@ TEST_F(SweepCli, UnderMpirunATimeoutWritesItsRecordAndEndsTheJobWithTheResumeCom
   EXPECT_EQ(records(out()).size(), 4u);
 }
 
+TEST_F(SweepCli, PinPlacesEachThreadCountAfresh) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 CPUs";
+  const CommandResult r = sweep("--kernel mha.blocked.omp --problem b1_h2_sq33_d16 --threads 1,2 --pin compact" +
+                                std::string(kShort) + out_arg());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const nlohmann::json& pinning = all[i]["provenance"]["pinning"];
+    EXPECT_TRUE(pinning["applied"].get<bool>()) << pinning;  // the 1-thread placement did not confine the 2-thread one
+    EXPECT_EQ(pinning["cpus"].size(), i + 1) << pinning;
+  }
+}
+
 struct BadSweep {
   const char* args;
   const char* expected;  ///< substring of the message
@@ -249,6 +263,8 @@ const BadSweep kBadSweeps[] = {
     {"--seed -1", "--seed"},
     {"--out /proc/nonexistent/dir/x.jsonl", "--out"},
     {"--no-such-option", "no-such-option"},
+    {"--pin sideways", "--pin"},
+    {"--interleave", "--interleave"},
 };
 INSTANTIATE_TEST_SUITE_P(All, SweepBadInput, ::testing::ValuesIn(kBadSweeps));
 
