@@ -295,6 +295,74 @@ TEST(Report, HostileStringsInEveryFieldStayData) {
   EXPECT_NE(csv.find(",'=cmd"), std::string::npos) << "a formula-like field is defused for spreadsheets";
 }
 
+/// The fixture's records of `kernel` at one thread on the b1 h8 d64 self-attention shapes (seq 64..1024).
+std::vector<json> one_thread_series(const std::string& kernel) {
+  std::vector<json> out;
+  for (const Record& r : read_records(kFixtureDir / "results.jsonl"))
+    if (r.j["kernel"] == kernel && r.j["threads"] == 1 && r.j["ranks"] == 1 && r.j["status"] == "ok" &&
+        r.j["problem"]["heads"] == 8 && r.j["problem"]["head_dim"] == 64 && r.j["problem"]["seq_q"] == r.j["problem"]["seq_kv"] &&
+        r.j["problem"]["score"] == "scaled_dot")
+      out.push_back(r.j);
+  return out;
+}
+
+void set_median(json& j, double t) {
+  for (const char* k : {"median_s", "ci95_low_s", "ci95_high_s", "min_s", "max_s", "mean_s"}) j["time"][k] = t;
+  j["time"]["samples_s"] = json::array({t, t, t, t, t, t});
+}
+
+TEST(Report, CrossoverIsInterpolatedOnLogScaleBetweenBracketingLengths) {
+  // Attention t = 1 us (L/64)^2, LSTM t = 5 us (L/64): equal at L/64 = 5, L = 320, between 256 and 512.
+  TempDir tmp("report-crossover");
+  std::ofstream out(tmp / "x.jsonl");
+  std::vector<json> attention = one_thread_series("mha.blocked.serial"), rnn = one_thread_series("rnn.lstm.serial");
+  ASSERT_EQ(attention.size(), 5u);
+  ASSERT_EQ(rnn.size(), 5u);
+  for (json& j : attention) {
+    const double l = j["problem"]["seq_kv"].get<double>() / 64;
+    set_median(j, 1e-6 * l * l);
+    out << j.dump() << "\n";
+  }
+  for (json& j : rnn) {
+    set_median(j, 5e-6 * j["problem"]["seq_kv"].get<double>() / 64);
+    out << j.dump() << "\n";
+  }
+  out.close();
+  const CommandResult r = report(tmp.path(), "x.jsonl -o out", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string md = slurp(tmp / "out" / "report.md");
+  EXPECT_NE(md.find("rnn (rnn.lstm.serial) overtakes attention (mha.blocked.serial) at a sequence length of about 320, "
+                    "between the measured 256 and 512 (x.jsonl:3, x.jsonl:8, x.jsonl:4, x.jsonl:9)"),
+            std::string::npos)
+      << md.substr(md.find("## Findings"), 2000);
+  // Without a bracket (attention measured only up to 256) no crossover is claimed.
+  std::ofstream short_out(tmp / "y.jsonl");
+  for (std::size_t i = 0; i < 3; ++i) short_out << attention[i].dump() << "\n" << rnn[i].dump() << "\n";
+  short_out.close();
+  ASSERT_EQ(report(tmp.path(), "y.jsonl -o out2", tmp).code, 0);
+  const std::string md2 = slurp(tmp / "out2" / "report.md");
+  EXPECT_EQ(md2.find("overtakes"), std::string::npos);
+  EXPECT_NE(md2.find("attention is faster than rnn at every measured length (64-256), by 1.25x to 5.00x; no crossover"), std::string::npos)
+      << md2.substr(md2.find("## Findings"), 2000);
+}
+
+TEST(Report, ResultsFromTwoMachinesAreLabelledAndWarnedAbout) {
+  TempDir tmp("report-machines");
+  for (const char* host : {"node-a", "node-b"}) {
+    std::ofstream out(tmp / (std::string(host) + ".jsonl"));
+    for (json j : one_thread_series("mha.blocked.serial")) {
+      j["provenance"]["host"] = host;
+      out << j.dump() << "\n";
+    }
+  }
+  const CommandResult r = report(tmp.path(), "node-a.jsonl node-b.jsonl -o out", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string md = slurp(tmp / "out" / "report.md");
+  EXPECT_NE(md.find("> **Warning:** these results come from 2 different machines"), std::string::npos);
+  EXPECT_NE(md.find("mha.blocked.serial @node-a"), std::string::npos);
+  EXPECT_NE(md.find("mha.blocked.serial @node-b"), std::string::npos);
+}
+
 TEST(Report, DataWithoutAxesOmitsThePlotsAndSaysWhy) {
   TempDir tmp("report-sparse");
   std::ofstream out(tmp / "one.jsonl");
