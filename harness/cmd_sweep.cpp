@@ -4,7 +4,7 @@
 // Without a launcher the sweep process supervises (sweep_supervisor.hpp): it plans, owns the results
 // file and the display, and runs no kernel; a worker process (this command with --worker) runs the
 // cases, so a case that overruns --timeout is killed and a crashing kernel costs one failed record.
-// Under an MPI launcher (several ranks) there is no fork/exec: the ranks run the cases in-process, and
+// Under an MPI launcher (mpirun, srun; any number of ranks) there is no fork/exec: the ranks run the cases in-process, and
 // a case that overruns --timeout gets its timeout record from rank 0, which then ends the job with a
 // message to rerun with --resume (MPI cannot interrupt a kernel that the other ranks wait on).
 #include <unistd.h>
@@ -369,7 +369,9 @@ int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
                 << s.out.string() << "\n";
     }
   }
-  return mpi.size() > 1 ? run_in_process(session, mpi) : run_supervised(session);
+  // Under a launcher, even with one rank, a forked worker would start MPI again as a process the launcher
+  // does not know: the ranks run the cases themselves.
+  return mpi.active() ? run_in_process(session, mpi) : run_supervised(session);
 }
 
 }  // namespace attnbench

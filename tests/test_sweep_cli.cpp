@@ -202,14 +202,26 @@ TEST_P(SweepInterrupt, FinishesTheCaseInFlightPrintsTheResumeCommandAndExits128P
 
 INSTANTIATE_TEST_SUITE_P(CtrlCAndTerm, SweepInterrupt, ::testing::Values(SIGINT, SIGTERM));
 
+// Root needs the ALLOW variables; LeakSanitizer must not report Open MPI's own allocations.
+const std::string kMpiEnv =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+    "LSAN_OPTIONS=suppressions=" ATTNBENCH_SOURCE_DIR "/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0 ";
+const std::string kMpiSweep = " " ATTNBENCH_EXE " sweep --threads 1 --kernel mha.tp.mpi,mha.blocked.serial "
+                              "--problem b1_h2_sq33_d16 --problem b1_h4_sq17_d8";
+
+bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 0; }
+
+TEST_F(SweepCli, UnderMpirunWithOneRankTheCasesRunInProcess) {
+  if (!have_mpirun()) GTEST_SKIP() << "no mpirun on PATH";
+  // A forked worker would start MPI as a process the launcher does not know.
+  const CommandResult r = test_support::run_command(kMpiEnv + "mpirun -n 1" + kMpiSweep + kShort + out_arg(), dir_.path());
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(records(out()).size(), 4u);
+}
+
 TEST_F(SweepCli, UnderMpirunATimeoutWritesItsRecordAndEndsTheJobWithTheResumeCommand) {
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun on PATH";
-  // Root needs the ALLOW variables; LeakSanitizer must not report Open MPI's own allocations.
-  const std::string mpirun =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
-      "LSAN_OPTIONS=suppressions=" ATTNBENCH_SOURCE_DIR "/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0 "
-      "mpirun -n 2 " ATTNBENCH_EXE " sweep --threads 1 --kernel mha.tp.mpi,mha.blocked.serial "
-      "--problem b1_h2_sq33_d16 --problem b1_h4_sq17_d8" + std::string(kShort) + out_arg();
+  if (!have_mpirun()) GTEST_SKIP() << "no mpirun on PATH";
+  const std::string mpirun = kMpiEnv + "mpirun -n 2" + kMpiSweep + kShort + out_arg();
   const CommandResult hung = test_support::run_command("ATTNBENCH_SWEEP_TEST_HANG_AT=1 " + mpirun + " --timeout 1",
                                                        dir_.path());
   EXPECT_NE(hung.code, 0);
