@@ -101,6 +101,8 @@ std::vector<std::vector<std::string>> parse_zips(const std::vector<std::string>&
                                                  const std::vector<std::string>& zippable) {
   std::vector<std::vector<std::string>> zips;
   std::map<std::string, std::string> zip_of;  // axis -> the --zip item naming it
+  // "none" (alone) undoes the zips of a preset or config file: every axis is crossed.
+  if (items.size() == 1 && items.front() == "none") return zips;
   for (const std::string& item : items) {
     const std::vector<std::string> names = split_list("--zip", item);
     if (names.size() < 2)

@@ -6,7 +6,8 @@
 //           START <= STOP; STOP is included when a step lands on it; a factor must be >= 2 and an
 //           increment >= 1, so every range ends
 //   zips    --zip seq,batch           the named axes advance together (i-th value with i-th value)
-//                                     instead of being crossed; equal lengths required
+//                                     instead of being crossed; equal lengths required; repeatable;
+//                                     --zip none: no zips (overrides a preset's)
 // Every other axis is crossed with the rest (Cartesian product), the first axis outermost.
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +38,8 @@ std::vector<std::string> expand_words(const std::string& option, const std::vect
                                       const std::vector<std::string>& allowed);
 
 /// The groups of --zip items: each "a,b[,c...]" names two or more axes among `zippable` (option names
-/// without "--"); an axis appears in at most one group. UsageError otherwise.
+/// without "--"); an axis appears in at most one group. A single item "none" means no zips (to undo
+/// a preset's). UsageError otherwise.
 std::vector<std::vector<std::string>> parse_zips(const std::vector<std::string>& items,
                                                  const std::vector<std::string>& zippable);
 

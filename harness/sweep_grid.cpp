@@ -158,7 +158,23 @@ void check_axis_value(const std::string& key, const std::vector<std::string>& va
   }
 }
 
-// Stores the options of one file into `vm`, except those a higher-precedence source already gave
+// Whether a file's `key` yields to the keys a higher-precedence source gave: the same key, or an
+// alternative way to say the same thing. --problem strings and the shape axes replace each other, and a
+// width (--model-dim) replaces a split (--heads, --head-dim) and vice versa: `--preset bert-base
+// --model-dim 1024` means 16 heads of 64, not 1024 split into the preset's 12 heads.
+bool overridden(const std::string& key, const std::set<std::string>& given) {
+  static const std::set<std::string> kShape{"batch", "heads", "kv-heads", "seq", "seq-kv", "head-dim", "value-dim",
+                                            "model-dim", "mask", "score", "projections", "kernel-size", "dilation",
+                                            "layers", "bidirectional"};
+  if (given.count(key)) return true;
+  if (kShape.count(key) && given.count("problem")) return true;
+  if (key == "problem") return std::any_of(kShape.begin(), kShape.end(), [&](const std::string& k) { return given.count(k) > 0; });
+  if (key == "heads" || key == "head-dim") return given.count("model-dim") > 0;
+  if (key == "model-dim") return given.count("heads") && given.count("head-dim");
+  return false;
+}
+
+// Stores the options of one file into `vm`, except those a higher-precedence source overrides
 // (`given`, which then gains this file's keys).
 void store_file(const std::string& label, const std::string& text, const po::options_description& options,
                 po::variables_map& vm, std::set<std::string>& given) {
@@ -179,7 +195,7 @@ void store_file(const std::string& label, const std::string& text, const po::opt
     std::set<std::string> keys;
     std::erase_if(parsed.options, [&](const po::option& o) {
       keys.insert(o.string_key);
-      return given.count(o.string_key) > 0;
+      return overridden(o.string_key, given);
     });
     po::store(parsed, vm);
     given.insert(keys.begin(), keys.end());
@@ -223,7 +239,7 @@ po::options_description sweep_axis_options() {
       ("bidirectional", list(), "on | off | both (rnn kernels only; default off)")
       ("threads", list(), "threads for openmp/tbb kernels (default: all logical CPUs)")
       ("zip", list(), "axes that advance together instead of being crossed, e.g. seq,batch (equal lengths; "
-                      "repeatable)")
+                      "repeatable; 'none' undoes a preset's)")
       ("preset", po::value<std::string>(), ("a named sweep: " + joined(preset_names()) +
                                             " (harness/inputs/NAME.cfg)").c_str())
       ("config", po::value<std::string>(), "a file of 'option = value' lines (Boost.Program_options syntax); the "

@@ -104,6 +104,8 @@ const std::vector<std::string> kZippable{"batch", "heads", "seq", "threads"};
 TEST(SweepZips, GroupsAreParsedAndChecked) {
   EXPECT_THAT(parse_zips({"seq,batch", "heads,threads"}, kZippable),
               ElementsAre(ElementsAre("seq", "batch"), ElementsAre("heads", "threads")));
+  EXPECT_TRUE(parse_zips({"none"}, kZippable).empty());
+  EXPECT_THAT(usage_error([] { parse_zips({"none", "seq,batch"}, kZippable); }), HasSubstr("name two or more axes"));
   EXPECT_THAT(usage_error([] { parse_zips({"seq"}, kZippable); }), HasSubstr("name two or more axes"));
   EXPECT_THAT(usage_error([] { parse_zips({"seq,"}, kZippable); }), HasSubstr("empty item"));
   const std::string unknown = usage_error([] { parse_zips({"sequ,batch"}, kZippable); });

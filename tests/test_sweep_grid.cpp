@@ -256,6 +256,35 @@ TEST_F(SweepConfig, CommandLineOverridesConfigOverridesPreset) {
   EXPECT_TRUE(parse({"--config", write("kernel = all\n")})["min-time"].defaulted());
 }
 
+TEST_F(SweepConfig, AlternativesOverrideAsAWhole) {
+  // Problem strings replace a preset's shape axes, and shape axes a file's problem strings.
+  const SweepGrid strings = grid_of({"--preset", "bert-base", "--problem", "b1_h2_sq16_d32", "--kernel", "mha.naive.serial"});
+  EXPECT_THAT(listing(strings), ElementsAre("b1_h2_sq16_skv16_d32 mha.naive.serial"));
+  const std::string path = write("problem = b1_h2_sq16_d32\nkernel = mha.naive.serial\n");
+  EXPECT_THAT(listing(grid_of({"--config", path, "--model-dim", "64", "--seq", "8"})),
+              ElementsAre("b1_h1_sq8_skv8_d64 mha.naive.serial"));
+  // A width replaces a lower source's split: 1024 is 16 heads of 64, not 1024 over bert-base's 12 heads.
+  std::set<std::string> widths;
+  for (const SweepCase& c : grid_of({"--preset", "bert-base", "--model-dim", "1024"}).cases)
+    widths.insert("h" + std::to_string(c.problem.heads) + "_d" + std::to_string(c.problem.head_dim));
+  EXPECT_EQ(widths, std::set<std::string>{"h16_d64"});
+  // A split keeps a lower source's width unless it gives both halves.
+  widths.clear();
+  for (const SweepCase& c : grid_of({"--preset", "attention-vs-cnn-rnn", "--heads", "4", "--kernel", "mha.blocked.omp"}).cases)
+    widths.insert("h" + std::to_string(c.problem.heads) + "_d" + std::to_string(c.problem.head_dim));
+  EXPECT_EQ(widths, (std::set<std::string>{"h4_d128", "h4_d256"}));
+  widths.clear();
+  for (const SweepCase& c : grid_of({"--preset", "attention-vs-cnn-rnn", "--heads", "4", "--head-dim", "8", "--kernel",
+                                     "mha.blocked.omp"}).cases)
+    widths.insert("h" + std::to_string(c.problem.heads) + "_d" + std::to_string(c.problem.head_dim));
+  EXPECT_EQ(widths, std::set<std::string>{"h4_d8"});
+  // A preset's zip binds its axes' lengths; --zip none undoes it.
+  EXPECT_THAT(usage_error([] { grid_of({"--preset", "quick", "--seq", "8,16,24"}); }), HasSubstr("equal lengths"));
+  std::set<std::int64_t> seqs;
+  for (const SweepCase& c : grid_of({"--preset", "quick", "--seq", "8,16,24", "--zip", "none"}).cases) seqs.insert(c.problem.seq_q);
+  EXPECT_EQ(seqs, (std::set<std::int64_t>{8, 16, 24}));
+}
+
 TEST_F(SweepConfig, RepeatedKeysInOneFileCompose) {
   const std::string path = write("kernel = mha.naive.serial\nmodel-dim = 64\nseq = 8\nseq = 16\n");
   EXPECT_EQ(grid_of({"--config", path}).cases.size(), 2u);
