@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
 
 #include "cli_parse.hpp"
 #include "commands.hpp"
@@ -55,7 +56,8 @@ int cmd_report(const std::vector<std::string>& args) {
                                             "(default: the roofline the records carry, if any)");
   const po::variables_map vm = parse_args("report", args, options, "results");
   if (vm.count("help")) {
-    std::cout << options << "\nWrites DIR/report.html (self-contained), DIR/report.md with DIR/fig-*.svg, and DIR/summary.csv.\n"
+    std::cout << options << "\nWrites DIR/report.html (self-contained), DIR/report.md with DIR/fig-NN-*.svg (replacing an earlier\n"
+                            "report's figures there), and DIR/summary.csv.\n"
                             "Exit status: 0 written, 2 bad input.\n";
     return kExitOk;
   }
@@ -73,6 +75,10 @@ int cmd_report(const std::vector<std::string>& args) {
   if (ec || !fs::is_directory(dir))
     throw UsageError("cannot create report directory '" + dir.string() + "': " + (ec ? ec.message() : "a file is in the way") +
                      "; choose another -o");
+  // Figures of an earlier report in the same directory would otherwise linger beside the new ones.
+  const std::regex own_figure(R"(fig-[0-9]{2,}-[a-z-]+\.svg)");
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.is_regular_file() && std::regex_match(entry.path().filename().string(), own_figure)) fs::remove(entry.path(), ec);
   int figures = 0;
   for (const report::Block& b : doc.blocks)
     if (const auto* f = std::get_if<report::Figure>(&b)) {

@@ -372,10 +372,13 @@ TEST(Report, DataWithoutAxesOmitsThePlotsAndSaysWhy) {
       break;
     }
   out.close();
+  // A full report first, into the same directory: its figures must not linger.
+  ASSERT_EQ(report(tmp.path(), shell_quote((kFixtureDir / "results.jsonl").string()) + " -o out", tmp).code, 0);
   const CommandResult r = report(tmp.path(), "one.jsonl -o out", tmp);
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string html = slurp(tmp / "out" / "report.html"), md = slurp(tmp / "out" / "report.md");
   EXPECT_EQ(count(html, "<svg"), 0u);
+  for (const auto& e : fs::directory_iterator(tmp / "out")) EXPECT_NE(e.path().extension(), ".svg") << e.path();
   EXPECT_NE(md.find("## Sections omitted for lack of data"), std::string::npos);
   for (const char* omitted : {"Time and GFLOP/s vs sequence length: no attention kernel", "Scaling with threads: ", "Scaling with ranks: ",
                               "Attention vs CNN vs RNN: ", "Heads sweep: ", "Head-dim sweep: ", "Peak memory vs sequence length: "})
