@@ -68,7 +68,7 @@ int cmd_report(const std::vector<std::string>& args) {
 
   report::LoadedResults results = report::load_results(files);
   if (vm.count("machine")) report::apply_machine_profile(vm["machine"].as<std::string>(), results.cases);
-  const report::Document doc = report::build_report(results, files);
+  const report::Document doc = report::build_report(results);
 
   std::error_code ec;
   fs::create_directories(dir, ec);

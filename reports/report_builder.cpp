@@ -5,12 +5,12 @@
 
 namespace attnbench::report {
 
-Document build_report(const LoadedResults& results, const std::vector<std::string>& files) {
+Document build_report(const LoadedResults& results) {
   ReportContext ctx(results.cases);
   Document doc;
   doc.title = "attnbench report";
   std::vector<Block> provenance, sections;
-  section_provenance(ctx, files, results.warnings, provenance);
+  section_provenance(ctx, results.files, results.warnings, provenance);
   section_regimes(ctx, sections);
   section_sequence(ctx, sections);
   section_speedup_naive(ctx, sections);
@@ -25,7 +25,7 @@ Document build_report(const LoadedResults& results, const std::vector<std::strin
 
   int ok = 0;
   for (const CaseRecord& c : results.cases) ok += c.ok();
-  doc.blocks.push_back(Paragraph{Text(std::to_string(results.cases.size()) + " records from " + std::to_string(files.size()) + " file(s), " +
+  doc.blocks.push_back(Paragraph{Text(std::to_string(results.cases.size()) + " records from " + std::to_string(results.files.size()) + " file(s), " +
                                       std::to_string(ok) + " measured. Every figure below cites its record as file:line; "
                                       "summary.csv has one row per record.")});
   doc.blocks.insert(doc.blocks.end(), provenance.begin(), provenance.end());

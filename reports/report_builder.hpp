@@ -10,8 +10,8 @@
 namespace attnbench::report {
 
 /// The whole report: provenance, findings, then one section per analysis that the data supports,
-/// and the list of sections omitted for lack of data. `files` as named on the command line.
-Document build_report(const LoadedResults& results, const std::vector<std::string>& files);
+/// and the list of sections omitted for lack of data.
+Document build_report(const LoadedResults& results);
 
 /// One row per record (problem, kernel, threads, ranks, file:line): medians, interval, rates, memory,
 /// communication, check and status, with full precision.

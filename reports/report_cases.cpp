@@ -52,19 +52,19 @@ std::string shortfall_reasons(const ReportContext& ctx, const CaseRecord& c) {
 
 }  // namespace
 
-void section_provenance(ReportContext& ctx, const std::vector<std::string>& files, const std::vector<std::string>& warnings,
+void section_provenance(ReportContext& ctx, const std::vector<SourceFile>& files, const std::vector<std::string>& warnings,
                         std::vector<Block>& out) {
   out.push_back(Heading{2, "Provenance", "provenance"});
   Table table{{"file", "records (ok/skipped/failed)", "hosts", "CPU", "commits", "build", "compiler", "version", "measured (UTC)", "presets"},
               {false, true, false, false, false, false, false, false, false, false},
               {}};
   std::set<std::string> machines, builds, dirty;
-  for (const std::string& file : files) {
+  for (const SourceFile& file : files) {
     std::set<std::string> hosts, cpus, commits, types, compilers, versions, presets;
     std::string first_time, last_time;
     int ok = 0, skipped = 0, failed = 0;
     for (const CaseRecord& c : ctx.all()) {
-      if (c.file != file) continue;
+      if (c.file != file.name) continue;
       hosts.insert(c.host), cpus.insert(c.cpu), commits.insert(c.git_commit), types.insert(c.build_type);
       compilers.insert(c.compiler), versions.insert(c.version), presets.insert(c.preset);
       machines.insert(c.machine_key()), builds.insert(c.build_key());
@@ -73,7 +73,7 @@ void section_provenance(ReportContext& ctx, const std::vector<std::string>& file
       if (!c.time.empty() && c.time > last_time) last_time = c.time;
       (c.status == "ok" ? ok : c.status == "skipped" ? skipped : failed)++;
     }
-    table.rows.push_back({file, std::to_string(ok) + "/" + std::to_string(skipped) + "/" + std::to_string(failed), join(hosts), join(cpus),
+    table.rows.push_back({file.name == file.path ? file.path : file.name + " (" + file.path + ")", std::to_string(ok) + "/" + std::to_string(skipped) + "/" + std::to_string(failed), join(hosts), join(cpus),
                           join(commits), join(types), join(compilers), join(versions),
                           first_time == last_time ? first_time : first_time + " to " + last_time, join(presets)});
   }

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -143,7 +145,12 @@ CaseRecord case_from_json(const json& rec) {
 
 LoadedResults load_results(const std::vector<std::string>& files) {
   LoadedResults out;
+  std::set<std::string> names;
+  for (const std::string& file : files) names.insert(std::filesystem::path(file).filename().string());
+  const bool short_names = names.size() == files.size();
   for (const std::string& file : files) {
+    const std::string name = short_names ? std::filesystem::path(file).filename().string() : file;
+    out.files.push_back({file, name});
     try {
       if (reports::detect_format(file) == reports::ResultFormat::gbench)
         throw UsageError("'" + file + "' is Google Benchmark JSON; 'report' reads attnbench results files "
@@ -159,7 +166,7 @@ LoadedResults load_results(const std::vector<std::string>& files) {
       ++number_of_line;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const json rec = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      const std::string where = file + ":" + std::to_string(number_of_line);
+      const std::string where = name + ":" + std::to_string(number_of_line);
       if (!rec.is_object()) {
         out.warnings.push_back(where + ": not a JSON object (a torn or foreign line); passed over");
         continue;
@@ -176,7 +183,7 @@ LoadedResults load_results(const std::vector<std::string>& files) {
         continue;
       }
       CaseRecord c = case_from_json(rec);
-      c.file = file;
+      c.file = name;
       c.line = number_of_line;
       out.cases.push_back(std::move(c));
       ++records;

@@ -31,7 +31,7 @@ struct RooflinePoint {
 
 struct CaseRecord {
   // Where it came from.
-  std::string file;  ///< as named on the command line
+  std::string file;  ///< the file's name in citations (SourceFile::name)
   int line = 0;      ///< 1-based
   // What was measured.
   std::string kernel, family, op, problem_str;
@@ -67,7 +67,14 @@ struct CaseRecord {
   std::string build_key() const { return git_commit + " " + build_type + " " + compiler + " " + flags; }
 };
 
+/// A results file as named on the command line, and the shorter name the report cites it by: its
+/// file name when the files' names are distinct (results/2026-11-21/run.jsonl -> run.jsonl), else the path.
+struct SourceFile {
+  std::string path, name;
+};
+
 struct LoadedResults {
+  std::vector<SourceFile> files;      ///< in command-line order
   std::vector<CaseRecord> cases;      ///< in file order, files in command-line order
   std::vector<std::string> warnings;  ///< lines passed over, with file:line and why
 };

@@ -19,7 +19,7 @@ std::optional<SpeedUp> speed_up(const CaseRecord& base, const CaseRecord& x);
 /// "1.52x (95% CI 1.47-1.58x)".
 std::string fmt_speed_up(const SpeedUp& s);
 
-void section_provenance(ReportContext& ctx, const std::vector<std::string>& files, const std::vector<std::string>& warnings,
+void section_provenance(ReportContext& ctx, const std::vector<SourceFile>& files, const std::vector<std::string>& warnings,
                         std::vector<Block>& out);
 void section_regimes(ReportContext& ctx, std::vector<Block>& out);
 void section_sequence(ReportContext& ctx, std::vector<Block>& out);
