@@ -128,10 +128,11 @@ void section_regimes(ReportContext& ctx, std::vector<Block>& out) {
                             i == j ? cite(lo) : cite(lo) + ", " + cite(hi)});
       if (i > 0) finding.plain("; ");
       finding.code(lo.kernel).plain(" fastest at L " + seq_range(double(points[i].seq), double(points[j].seq)));
+      const std::string narrowest = i == j ? "" : ", the narrowest margin in the range";
       if (margin && margin->low > 1)
-        finding.plain(", by at least " + fmt_speed_up(*margin) + " over ").code(margin_over->kernel);
+        finding.plain(", " + fmt_speed_up(*margin) + " ahead of ").code(margin_over->kernel).plain(narrowest);
       else if (margin)
-        finding.plain(", but not significantly ahead of ").code(margin_over->kernel).plain(" at every length (" + fmt_speed_up(*margin) + ")");
+        finding.plain(", not significantly ahead of ").code(margin_over->kernel).plain(" (" + fmt_speed_up(*margin) + narrowest + ")");
       finding.plain(" (").code(i == j ? cite(lo) : cite(lo) + ".." + cite(hi)).plain(")");
       i = j + 1;
     }
