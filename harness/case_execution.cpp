@@ -43,32 +43,64 @@ std::string skip_reason(const Problem& p, const Kernel& kernel, const RunContext
   return "";
 }
 
-CaseOutcome execute_case(const Kernel& kernel, ProblemData& data, const CaseOptions& o) {
-  const Problem& p = data.problem();
-  const Op op = kernel.info().op;
+namespace {
+
+/// The skipped outcome of `kernel`, or nothing when it runs: skip_reason, agreed by the ranks (or one
+/// would wait in a collective the others never enter).
+std::optional<CaseOutcome> agreed_skip(const Kernel& kernel, const ProblemData& data, const CaseOptions& o) {
   const bool launched = o.mpi && o.mpi->size() > 1;
-  const bool root = !o.mpi || o.mpi->is_root();
-  std::string reason = skip_reason(p, kernel, o.context, o.check);
-  // The ranks must agree, or one would wait in a collective the others never enter.
+  std::string reason = skip_reason(data.problem(), kernel, o.context, o.check);
   if (launched && !o.mpi->all_ok(reason.empty()) && reason.empty()) reason = "does not fit in memory on another rank";
+  if (reason.empty()) return std::nullopt;
   CaseOutcome c;
-  if (!reason.empty()) {
-    c.problem = p, c.kernel = &kernel, c.threads = kernel.effective_threads(o.context);
-    c.status = CaseStatus::skipped, c.reason = reason;
-  } else {
-    const TensorSet& inputs = data.inputs(op);
-    const bool check = o.check && root;  // rank 0 checks (the output is collected there)
-    CaseSettings cs{o.context, o.measure, check ? &data.reference(op) : nullptr, o.save_output, o.mpi};
-    c = run_case(p, kernel, inputs, cs);
-  }
+  c.problem = data.problem(), c.kernel = &kernel, c.threads = kernel.effective_threads(o.context);
+  c.status = CaseStatus::skipped, c.reason = reason;
+  return c;
+}
+
+/// How run_case measures `kernel` on `data`: rank 0 checks (the output is collected there).
+CaseSettings settings_for(const Kernel& kernel, ProblemData& data, const CaseOptions& o) {
+  const bool check = o.check && (!o.mpi || o.mpi->is_root());
+  return CaseSettings{o.context, o.measure, check ? &data.reference(kernel.info().op) : nullptr, o.save_output, o.mpi};
+}
+
+/// The figures derived from a measured (or skipped) case: work, seed, inputs, roofline.
+void complete(CaseOutcome& c, ProblemData& data, const CaseOptions& o) {
+  const Op op = c.kernel->info().op;
   // A padding mask's work counts only the valid keys of the inputs used.
-  c.work = flops(op, p, data.kv_lengths(op));
+  c.work = flops(op, data.problem(), data.kv_lengths(op));
   c.seed = o.seed;
   c.inputs = o.inputs_label;
   const Rates achieved = rates_for(c);  // zeros when nothing was timed: then no roofline
   if (o.machine && o.machine->peak)
     c.roofline = roofline(*o.machine->peak, c.threads, c.ranks, achieved.gflops, achieved.gbytes_per_s);
-  return c;
+}
+
+}  // namespace
+
+CaseOutcome execute_case(const Kernel& kernel, ProblemData& data, const CaseOptions& o) {
+  std::optional<CaseOutcome> c = agreed_skip(kernel, data, o);
+  if (!c) c = run_case(data.problem(), kernel, data.inputs(kernel.info().op), settings_for(kernel, data, o));
+  complete(*c, data, o);
+  return *c;
+}
+
+std::vector<CaseOutcome> execute_cases_interleaved(const std::vector<const Kernel*>& kernels, ProblemData& data,
+                                                   const CaseOptions& o, std::uint64_t seed) {
+  std::vector<std::optional<CaseOutcome>> outcomes;
+  std::vector<InterleavedCase> cases;
+  for (const Kernel* k : kernels) {
+    outcomes.push_back(agreed_skip(*k, data, o));
+    if (!outcomes.back()) cases.push_back({k, &data.inputs(k->info().op), settings_for(*k, data, o)});
+  }
+  std::vector<CaseOutcome> measured = run_cases_interleaved(data.problem(), cases, seed);
+  std::vector<CaseOutcome> result;
+  std::size_t next = 0;
+  for (std::optional<CaseOutcome>& c : outcomes) {
+    result.push_back(c ? std::move(*c) : std::move(measured[next++]));
+    complete(result.back(), data, o);
+  }
+  return result;
 }
 
 }  // namespace attnbench

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "attnbench/kernel.hpp"
 #include "attnbench/tensor.hpp"
@@ -62,5 +63,11 @@ std::string skip_reason(const Problem& problem, const Kernel& kernel, const RunC
 /// checked against its reference; then the work from the inputs used, seed, inputs and roofline.
 /// Under a launcher every rank calls it for every case, in the same order.
 CaseOutcome execute_case(const Kernel& kernel, ProblemData& data, const CaseOptions& options);
+
+/// execute_case for all of `kernels` on `data`'s problem at once (--interleave): the skipped ones
+/// are recorded as such, the others measured together by run_cases_interleaved in random-order rounds
+/// from `seed`. Outcomes in the order of `kernels`. Under a launcher every rank calls it alike.
+std::vector<CaseOutcome> execute_cases_interleaved(const std::vector<const Kernel*>& kernels, ProblemData& data,
+                                                   const CaseOptions& options, std::uint64_t seed);
 
 }  // namespace attnbench

@@ -12,6 +12,7 @@
 #include "attnbench/workload.hpp"
 #include "case_execution.hpp"
 #include "case_runner.hpp"
+#include "thread_pinning.hpp"
 #include "cli_measure.hpp"
 #include "cli_problem.hpp"
 #include "commands.hpp"
@@ -42,6 +43,8 @@ struct Settings {
   std::optional<std::vector<std::int32_t>> kv_lengths;
   std::optional<fs::path> out, inputs, save_output;
   RunMachine machine;  ///< --machine: the roofline of rate.pct_peak
+  PinMode pin = PinMode::none;                  ///< --pin, applied once before measuring
+  std::optional<std::uint64_t> interleave_seed;  ///< --interleave: each problem's kernels in rounds
 };
 
 po::options_description run_options() {
@@ -63,7 +66,7 @@ po::options_description run_options() {
       ("kv-lengths", po::value<std::string>(), "padding mask: valid keys per batch entry, comma-separated "
                                                "(default: random in [1, seq-kv] from --seed)");
   po::options_description all("attnbench run: measure kernels on problems side by side\n");
-  all.add(problem_options()).add(o).add(measurement_options());
+  all.add(problem_options()).add(o).add(measurement_options()).add(placement_options());
   return all;
 }
 
@@ -110,6 +113,8 @@ Settings settings_from(const po::variables_map& vm) {
   s.check = vm["check"].as<bool>();
   s.seed = std::uint64_t(parse_int("--seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
   s.measure = measure_options_from(vm);
+  s.pin = pin_mode_from(vm);
+  s.interleave_seed = interleave_seed_from(vm);
   if (vm.count("out")) s.out = vm["out"].as<std::string>();
   s.machine = machine_for_run(vm.count("machine") ? &vm["machine"].as<std::string>() : nullptr);
   if (vm.count("inputs")) s.inputs = vm["inputs"].as<std::string>();
@@ -249,7 +254,12 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
     if (s.inputs) user_inputs = inputs_for(s.kernels.front()->info().op, s.problems.front(), s);
   });
 
-  const nlohmann::json prov = provenance(s.context.threads, mpi.size());
+  // Pinned once, before anything is measured (collective: ranks on a host split their CPUs).
+  const PinReport pinning = pin_threads(s.pin, s.context.threads, mpi);
+  nlohmann::json prov = provenance(s.context.threads, mpi.size());
+  prov["pinning"] = to_json(pinning);
+  if (mpi.is_root() && s.pin != PinMode::none && !pinning.applied)
+    std::cerr << "note: --pin " << to_string(s.pin) << " not applied: " << pinning.reason << "\n";
   ConsoleTable table = make_table(s.problems);
   if (mpi.is_root()) {
     std::cout << "attnbench " << prov.value("version", "") << " (" << prov.value("git_commit", "") << ") on "
@@ -268,13 +278,20 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
     ProblemData data(p, [&](Op op) { return inputs_for(op, p, s); });
     if (user_inputs) data.adopt(s.kernels.front()->info().op, std::move(*user_inputs)), user_inputs.reset();
     std::optional<double> baseline_median;
-    for (const Kernel* k : s.kernels) {
-      const CaseOutcome c = execute_case(*k, data, case_options);
+    auto report = [&](const CaseOutcome& c) {
       any_failed |= c.status == CaseStatus::failed;
-      if (k->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
-      if (!mpi.is_root()) continue;
+      if (c.kernel->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
+      if (!mpi.is_root()) return;
       if (results) results->append(make_record(c, prov));
       table.print_row(table_row(c, baseline_median));
+    };
+    if (s.interleave_seed) {  // all of the problem's kernels at once: rows when every one is done
+      const std::vector<CaseOutcome> outcomes = execute_cases_interleaved(s.kernels, data, case_options, *s.interleave_seed);
+      for (const CaseOutcome& c : outcomes)
+        if (c.kernel->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
+      for (const CaseOutcome& c : outcomes) report(c);
+    } else {
+      for (const Kernel* k : s.kernels) report(execute_case(*k, data, case_options));
     }
   }
   return any_failed ? kExitCheckFailed : kExitOk;

@@ -80,8 +80,13 @@ RepetitionLoop::RepetitionLoop(std::function<void()> fn, const MeasureOptions& o
   if (options.cache == CacheMode::cold) notes_.cache_flush_bytes = cache_flush_bytes();
 }
 
-double RepetitionLoop::call(bool timed) {
-  if (options_.cache == CacheMode::cold) flush_caches();
+double RepetitionLoop::call(bool timed, double* flush_seconds) {
+  if (timed && options_.cache == CacheMode::cold) {
+    const Clock::time_point flush_start = Clock::now();
+    flush_caches();
+    const double flushed = std::chrono::duration<double>(Clock::now() - flush_start).count();
+    *flush_seconds = sync_ ? sync_->combine(flushed, false) : flushed;
+  }
   if (sync_) sync_->start();
   const Clock::time_point start = Clock::now();
   fn_();
@@ -98,9 +103,10 @@ void RepetitionLoop::warm_up() {
 
 void RepetitionLoop::repeat() {
   if (done()) throw std::logic_error("RepetitionLoop::repeat after the stopping rule was done");
-  const double elapsed = call(true);
+  double flush_seconds = 0;
+  const double elapsed = call(true, &flush_seconds);
   samples_.push_back(elapsed);
-  rule_.add(elapsed);
+  rule_.add(elapsed, flush_seconds);
 }
 
 Measurement RepetitionLoop::result() const {

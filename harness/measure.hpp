@@ -58,13 +58,16 @@ struct Measurement {
 /// (run_cases_interleaved); `measure` below runs one to the end.
 ///
 /// Warm-up: calls `fn` untimed at least `warmup_runs` times and for at least `warmup_min_seconds`,
-/// so caches, page tables and thread pools are hot before timing. Each timed call is preceded,
-/// outside the timed region, by a cache flush when options.cache is cold (cache_flush.hpp), and its
-/// time goes to the StoppingRule. Exceptions from `fn` propagate.
+/// so page tables, thread pools and lazy set-up are done before timing (without flushes: they would
+/// only lengthen it). Each timed call is preceded, outside the timed region, by a cache flush when
+/// options.cache is cold (cache_flush.hpp); its time goes to the StoppingRule together with the
+/// flush's, which counts toward the time limits (a 5 us kernel behind a 4 ms flush would otherwise
+/// need 20000 flushes, 80 s, to time 0.1 s). Exceptions from `fn` propagate.
 ///
 /// With `sync` (an MPI kernel on several ranks) every call, warm-up included, starts with
-/// sync->start() (after the flush) and its time is sync->combine(): the slowest rank's. Time limits
-/// count call times (not the loop's own overhead), so every rank stops after the same call.
+/// sync->start() (after the flush) and its time is sync->combine(): the slowest rank's; so is a
+/// flush's (combine(seconds, false)). Time limits count those combined times (not the loop's own
+/// overhead), so every rank stops after the same call.
 class RepetitionLoop {
  public:
   /// Validates `options` (std::invalid_argument, see validate) before any call.
@@ -77,7 +80,8 @@ class RepetitionLoop {
   Measurement result() const;
 
  private:
-  double call(bool timed);
+  /// One call (flushed first when timed and cold): its time, and the flush's in `flush_seconds`.
+  double call(bool timed, double* flush_seconds = nullptr);
 
   std::function<void()> fn_;
   MeasureOptions options_;

@@ -22,10 +22,11 @@ StoppingRule::StoppingRule(const MeasureOptions& options)
   sorted_.reserve(static_cast<std::size_t>(std::min(options.max_reps, 4096)));
 }
 
-void StoppingRule::add(double seconds) {
+void StoppingRule::add(double seconds, double untimed_seconds) {
   if (done()) return;
   sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), seconds), seconds);
   total_ += seconds;
+  spent_ += seconds + untimed_seconds;
   slowest_ = std::max(slowest_, seconds);
   const std::size_t n = sorted_.size();
 
@@ -38,12 +39,12 @@ void StoppingRule::add(double seconds) {
   const bool has_target = options_.ci_target > 0;
   target_met_ = has_target && halfwidth_ <= options_.ci_target;
 
-  const bool minimum = n >= static_cast<std::size_t>(options_.min_reps) && total_ >= options_.min_seconds;
+  const bool minimum = n >= static_cast<std::size_t>(options_.min_reps) && spent_ >= options_.min_seconds;
   if (minimum && (target_met_ || !has_target))
     reason_ = has_target ? StopReason::ci_target : StopReason::minimum;
   else if (n >= static_cast<std::size_t>(options_.max_reps))
     reason_ = StopReason::max_reps;
-  else if (total_ > options_.max_seconds &&
+  else if (spent_ > options_.max_seconds &&
            (n >= static_cast<std::size_t>(options_.min_reps) || slowest_ > options_.max_seconds))
     reason_ = StopReason::max_time;
 }

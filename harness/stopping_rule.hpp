@@ -28,14 +28,17 @@ const char* to_string(StopReason reason);
 /// 4. otherwise with `max_time` once the samples add up to more than max_seconds, provided min_reps
 ///    samples exist or one sample alone was longer than max_seconds (min_reps of those would take
 ///    min_reps times the budget, so one must do).
+/// "Add up" counts each sample plus the untimed work its repetition needed (a cold-cache flush), so
+/// that min_seconds and max_seconds bound the time spent on the case, not only inside the kernel.
 /// Each add() costs O(n) for a sorted insert (a memmove: ~0.2 us at n = 1000) and O(1) for the ranks.
 class StoppingRule {
  public:
   /// Uses min_reps, max_reps, min_seconds, max_seconds and ci_target; validate(options) first.
   explicit StoppingRule(const MeasureOptions& options);
 
-  /// One timed sample in seconds (under MPI the combined time every rank sees). Ignored once done().
-  void add(double seconds);
+  /// One timed sample in seconds (under MPI the combined time every rank sees) and the untimed
+  /// seconds its repetition cost besides (a cache flush; combined likewise). Ignored once done().
+  void add(double seconds, double untimed_seconds = 0);
 
   bool done() const { return reason_ != StopReason::none; }
   StopReason reason() const { return reason_; }
@@ -45,13 +48,14 @@ class StoppingRule {
   /// The interval's relative half-width after the last sample; +infinity below 6 samples.
   double relative_halfwidth() const { return halfwidth_; }
   std::size_t count() const { return sorted_.size(); }
-  double total_seconds() const { return total_; }
+  double total_seconds() const { return total_; }   ///< the samples' sum
+  double spent_seconds() const { return spent_; }   ///< the samples' and their untimed work's sum
 
  private:
   MeasureOptions options_;
   std::vector<double> sorted_;
   MedianCiRankSequence ranks_;
-  double total_ = 0, slowest_ = 0;
+  double total_ = 0, spent_ = 0, slowest_ = 0;
   double halfwidth_;
   bool target_met_ = false;
   StopReason reason_ = StopReason::none;

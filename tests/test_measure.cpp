@@ -258,6 +258,25 @@ TEST(Measure, ColdCacheFlushesBeforeEachCallAndSaysSo) {
   EXPECT_EQ(m.notes.cache_flush_bytes % 4096, 0);
 }
 
+/// Logs the order of start() and combine() calls: S, T (timed) and U (untimed).
+class LoggingRanks final : public RepetitionSync {
+ public:
+  void start() override { log += "S"; }
+  double combine(double local_seconds, bool timed) override {
+    log += timed ? "T" : "U";
+    return local_seconds;
+  }
+  std::string log;
+};
+
+TEST(Measure, ColdUnderRanksTheFlushIsCombinedBeforeTheBarrierAndWarmUpIsNotFlushed) {
+  MeasureOptions o = counts_only(1, 2, 2);
+  o.cache = CacheMode::cold;
+  LoggingRanks ranks;
+  measure([] {}, o, &ranks);
+  EXPECT_EQ(ranks.log, "SU" "UST" "UST");  // warm-up call; then per repetition: flush, barrier, call
+}
+
 TEST(Measure, RepetitionLoopStepsUntilDoneAndRefusesMore) {
   int calls = 0;
   RepetitionLoop loop([&] { ++calls; }, counts_only(2, 3, 3));

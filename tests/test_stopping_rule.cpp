@@ -117,6 +117,19 @@ TEST(StoppingRule, MinRepsWinOverTheBudgetWhileEachSampleFits) {
   EXPECT_EQ(rule.reason(), StopReason::max_time);
 }
 
+TEST(StoppingRule, UntimedWorkCountsTowardTheBudgetButNotTheSamples) {
+  // 1 ms calls behind 100 ms flushes: the 0.5 s budget is spent after 5 repetitions.
+  MeasureOptions o = options(2, 1000, 0.0001);
+  o.max_seconds = 0.5;
+  StoppingRule rule(o);
+  for (int i = 0; i < 4; ++i) rule.add(1e-3 * (1 + i % 2), 0.1);
+  EXPECT_FALSE(rule.done());
+  rule.add(1e-3, 0.1);
+  EXPECT_EQ(rule.reason(), StopReason::max_time);
+  EXPECT_NEAR(rule.total_seconds(), 0.007, 1e-12);
+  EXPECT_NEAR(rule.spent_seconds(), 0.507, 1e-12);
+}
+
 TEST(StoppingRule, MinSecondsKeepsGoingAfterTheTargetIsMet) {
   MeasureOptions o = options(6, 1000, 0.02);
   o.min_seconds = 0.5;  // 8 samples of 1/16 s (exact in binary, so the sum is too)
