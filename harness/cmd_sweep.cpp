@@ -336,8 +336,10 @@ int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
   pending = mpi.broadcast_from_root(pending);
   plan.pending.clear();
   for (const std::string& i : pending) plan.pending.push_back(std::stoull(i));
-  if (mpi.is_root())
+  if (mpi.is_root()) {
     for (const std::string& w : scan.warnings) std::cerr << "note: " << w << "\n";
+    for (const std::string& e : s.grid.excluded) std::cerr << "note: " << e << "\n";  // never a silent drop
+  }
   if (s.dry_run) return mpi.is_root() ? print_dry_run(s, mpi, plan) : kExitOk;
 
   Session session(s, plan, mpi);

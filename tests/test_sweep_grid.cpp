@@ -31,9 +31,13 @@ std::string usage_error(F&& f) {
   return "";
 }
 
+// The sweep's options as far as the grid and the presets use them: the axes, measurement, and the one
+// key of cmd_sweep.cpp's own that presets set (the real program checks them all: ProgramAcceptsEveryPreset).
 po::options_description sweep_options() {
+  po::options_description own;
+  own.add_options()("no-check", po::bool_switch());
   po::options_description o;
-  o.add(sweep_axis_options()).add(measurement_options());
+  o.add(sweep_axis_options()).add(measurement_options()).add(own);
   return o;
 }
 
@@ -351,6 +355,25 @@ TEST(SweepPreset, EveryPresetExpandsToValidCases) {
     }
     EXPECT_GT(supported, 0u);
   }
+}
+
+TEST(SweepPreset, ProgramAcceptsEveryPreset) {
+  test_support::TempDir dir("sweep-presets");
+  for (const std::string& name : preset_names()) {
+    const auto r = test_support::run_command(std::string(ATTNBENCH_EXE) + " sweep --dry-run --preset " + name +
+                                                 " --out " + (dir / (name + ".jsonl")).string(), dir.path());
+    EXPECT_EQ(r.code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.err.find("left out"), std::string::npos) << name << ": " << r.err;
+  }
+}
+
+TEST(SweepGrid, TheProgramReportsLeftOutPoints) {
+  test_support::TempDir dir("sweep-left-out");
+  const auto r = test_support::run_command(std::string(ATTNBENCH_EXE) + " sweep --dry-run --kernel mha.naive.serial "
+                                           "--heads 4 --kv-heads 1,3 --head-dim 8 --seq 8 --out " +
+                                               (dir / "out.jsonl").string(), dir.path());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("note: 1 grid point(s) left out: --kv-heads"));
 }
 
 TEST(SweepPreset, QuickRunsEveryFamilyAndTheMpiKernels) {
