@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 
 #include "console_table.hpp"
+#include "report_text.hpp"
 
 namespace attnbench::reports {
 namespace {
@@ -88,27 +88,8 @@ std::string geomean_text(const GroupSummary& g) { return g.geomean_ratio ? fixed
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
-// Characters that can start emphasis, code, links, HTML, headings, strikethrough, entities or (on
-// GitHub) math, or end a table cell, anywhere in a line. Characters active only at a line's start
-// (-, +, digits followed by '.') cannot occur there: every escaped string sits inside a line.
-constexpr const char* kMarkdownActive = "\\`*_{}[]<>|#~&$!";
 
 }  // namespace
-
-std::string escape_markdown(const std::string& text) {
-  std::string out;
-  for (char ch : text) {
-    if (ch == '\n' || ch == '\r' || ch == '\t') {
-      out += ' ';
-    } else if (std::strchr(kMarkdownActive, ch) != nullptr && ch != '\0') {
-      out += '\\';
-      out += ch;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
 
 void print_console(std::ostream& out, const Comparison& c, const CompareInputs& in) {
   out << "base: " << side_text(in.base) << "\nnew:  " << side_text(in.fresh) << "\n" << method_text(c) << "\n";
@@ -149,27 +130,27 @@ void print_console(std::ostream& out, const Comparison& c, const CompareInputs& 
 
 void print_markdown(std::ostream& out, const Comparison& c, const CompareInputs& in) {
   out << "### attnbench compare: " << (c.exit_status() ? "regression" : "no regression") << "\n\n";
-  out << "**" << escape_markdown(outcome_text(c)) << "** (exit " << c.exit_status() << ")\n\n";
-  out << "- base: " << escape_markdown(side_text(in.base)) << "\n";
-  out << "- new: " << escape_markdown(side_text(in.fresh)) << "\n";
-  out << "- " << escape_markdown(method_text(c)) << "\n\n";
-  for (const std::string& w : c.warnings) out << "> **Warning:** " << escape_markdown(w) << "\n>\n";
+  out << "**" << report::md_escape(outcome_text(c)) << "** (exit " << c.exit_status() << ")\n\n";
+  out << "- base: " << report::md_escape(side_text(in.base)) << "\n";
+  out << "- new: " << report::md_escape(side_text(in.fresh)) << "\n";
+  out << "- " << report::md_escape(method_text(c)) << "\n\n";
+  for (const std::string& w : c.warnings) out << "> **Warning:** " << report::md_escape(w) << "\n>\n";
   if (!c.warnings.empty()) out << "\n";
   out << "| case | base | new | ratio | CI | p | n | verdict | note |\n";
   out << "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- | --- |\n";
   for (const CaseComparison& k : c.cases) {
     const bool bad = k.verdict == Verdict::slower || k.verdict == Verdict::correctness_failed;
-    const std::string verdict = bad ? "**" + std::string(to_string(k.verdict)) + "**" : escape_markdown(to_string(k.verdict));
-    out << "| " << escape_markdown(k.key.str()) << " | " << escape_markdown(median_text(k.base_median_s)) << " | "
-        << escape_markdown(median_text(k.new_median_s)) << " | " << escape_markdown(ratio_text(k.ratio)) << " | "
-        << escape_markdown(ci_text(k)) << " | " << escape_markdown(p_text(k)) << " | " << escape_markdown(n_text(k))
-        << " | " << verdict << " | " << escape_markdown(k.note) << " |\n";
+    const std::string verdict = bad ? "**" + std::string(to_string(k.verdict)) + "**" : report::md_escape(to_string(k.verdict));
+    out << "| " << report::md_escape(k.key.str()) << " | " << report::md_escape(median_text(k.base_median_s)) << " | "
+        << report::md_escape(median_text(k.new_median_s)) << " | " << report::md_escape(ratio_text(k.ratio)) << " | "
+        << report::md_escape(ci_text(k)) << " | " << report::md_escape(p_text(k)) << " | " << report::md_escape(n_text(k))
+        << " | " << verdict << " | " << report::md_escape(k.note) << " |\n";
   }
   out << "\n| kernel | cases | geomean new/base | faster | slower | same | failed | other |\n";
   out << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const GroupSummary& g : c.groups)
-    out << "| " << (g.group == "all" ? "**all**" : escape_markdown(g.group)) << " | " << g.compared << " | "
-        << escape_markdown(geomean_text(g)) << " | " << g.faster << " | " << g.slower << " | " << g.same << " | "
+    out << "| " << (g.group == "all" ? "**all**" : report::md_escape(g.group)) << " | " << g.compared << " | "
+        << report::md_escape(geomean_text(g)) << " | " << g.faster << " | " << g.slower << " | " << g.same << " | "
         << g.failed << " | " << g.other << " |\n";
 }
 

@@ -19,15 +19,12 @@ struct CompareInputs {
 void print_console(std::ostream& out, const Comparison& c, const CompareInputs& in);
 
 /// GitHub-flavoured Markdown: outcome first (what a reviewer needs), warnings, the per-case table and
-/// the per-kernel summary. Every string that comes from a result file is escaped.
+/// the per-kernel summary. Every string that comes from a result file is escaped (report::md_escape,
+/// report_text.hpp).
 void print_markdown(std::ostream& out, const Comparison& c, const CompareInputs& in);
 
 /// One JSON document (schema "attnbench.compare", version 1): options, inputs with provenance,
 /// warnings, cases, per-group summary, counts and the exit status. Absent statistics are null.
 nlohmann::json comparison_json(const Comparison& c, const CompareInputs& in);
-
-/// `text` with every Markdown-active character backslash-escaped and line breaks turned into spaces,
-/// so that a kernel or host name is shown as written and cannot break a table row.
-std::string escape_markdown(const std::string& text);
 
 }  // namespace attnbench::reports

@@ -87,10 +87,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# build SIDE REV: checks REV out into a worktree and builds its attnbench; prints the program's path.
+# Both revisions are resolved to commits before anything is built, so a branch that moves meanwhile
+# (someone pushes to main) cannot make the two sides differ from what was asked.
+resolve() {
+  git -C "$repo" rev-parse --verify --quiet "$2^{commit}" || die "$1 revision '$2' is not a commit in $repo"
+}
+base_sha="" new_sha=""
+[[ -z $base_exe ]] && base_sha=$(resolve base "${revs[0]}")
+[[ -z $new_exe ]] && new_sha=$(resolve new "${revs[1]}")
+
+# build SIDE REV SHA: checks SHA out into a worktree and builds its attnbench into $built_exe.
 build() {
-  local side=$1 rev=$2 sha wt log
-  sha=$(git -C "$repo" rev-parse --verify --quiet "$rev^{commit}") || die "$side revision '$rev' is not a commit in $repo"
+  local side=$1 rev=$2 sha=$3 wt log
   wt="$work/$side-${sha:0:12}"
   log="$out_dir/logs/build-$side.log"
   echo "building $side $rev (${sha:0:12}) in $wt (log: $log)" >&2
@@ -99,21 +107,18 @@ build() {
   (cd "$wt" && cmake --preset release && cmake --build --preset release -j "$jobs" --target attnbench) >>"$log" 2>&1 ||
     die "$side revision '$rev' does not build (see $log)"
   built_exe="$wt/build/release/attnbench"
-  built_sha=$sha
 }
 
-base_sha="" new_sha=""
 if [[ -z $base_exe ]]; then
-  build base "${revs[0]}"
-  base_exe=$built_exe base_sha=$built_sha
+  build base "${revs[0]}" "$base_sha"
+  base_exe=$built_exe
 fi
 if [[ -z $new_exe ]]; then
-  new_sha=$(git -C "$repo" rev-parse --verify --quiet "${revs[1]}^{commit}") || die "new revision '${revs[1]}' is not a commit in $repo"
   if [[ $new_sha == "$base_sha" ]]; then
     echo "base and new are the same commit (${new_sha:0:12}): one build serves both (an A/A run)" >&2
     new_exe=$base_exe
   else
-    build new "${revs[1]}"
+    build new "${revs[1]}" "$new_sha"
     new_exe=$built_exe
   fi
 fi

@@ -109,7 +109,7 @@ TEST_F(CompareCli, MarkdownPutsTheOutcomeFirstAndEscapesNames) {
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_THAT(r.out, StartsWith("### attnbench compare: regression\n\n**1 slower of 1 case** (exit 1)\n"));
   EXPECT_THAT(r.out, HasSubstr("| case | base | new | ratio | CI | p | n | verdict | note |\n| --- |"));
-  EXPECT_THAT(r.out, HasSubstr("| mha.x\\|\\<b\\>\\*y\\* b1\\_h2\\_sq64\\_d16 t1 r1 | "));
+  EXPECT_THAT(r.out, HasSubstr("| mha.x\\|\\<b\\>\\*y\\* b1_h2_sq64_d16 t1 r1 | "));
   EXPECT_THAT(r.out, HasSubstr("| **slower** |"));
   EXPECT_THAT(r.out, HasSubstr("| **all** | 1 |"));
   EXPECT_THAT(r.out, Not(HasSubstr("<b>")));
