@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -201,6 +202,54 @@ TEST_P(SweepInterrupt, FinishesTheCaseInFlightPrintsTheResumeCommandAndExits128P
 }
 
 INSTANTIATE_TEST_SUITE_P(CtrlCAndTerm, SweepInterrupt, ::testing::Values(SIGINT, SIGTERM));
+
+/// Processes whose command line contains `text` (from /proc/PID/cmdline).
+int processes_with(const std::string& text) {
+  int count = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = slurp(e.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    count += cmdline.find(text) != std::string::npos;
+  }
+  return count;
+}
+
+TEST_F(SweepCli, KillMinusNineLosesAtMostTheCaseInFlightAndTakesTheWorkerWithIt) {
+  const std::string args = std::string(" sweep --kernel mha.naive.serial,mha.blocked.serial --problem b1_h2_sq33_d16 "
+                                       "--problem b1_h2_sq40_d16 --problem b1_h2_sq48_d16 --warmup 0 --min-time 0.3 "
+                                       "--max-time 0.3") + out_arg();
+  // Case 1 hangs in the worker: without PR_SET_PDEATHSIG the worker would outlive the sweep there.
+  const std::string command =
+      "ATTNBENCH_SWEEP_TEST_HANG_AT=1 exec " + std::string(ATTNBENCH_EXE) + args + " >/dev/null 2>&1";
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  pid_t sweep_pid = 0;
+  ASSERT_EQ(posix_spawn(&sweep_pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!(fs::exists(out()) && slurp(out()).find('\n') != std::string::npos) &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The worker (the same arguments and --worker) has case 1 and hangs in it.
+  const std::string worker = out().string() + " --worker";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(processes_with(worker), 1);
+  ASSERT_EQ(::kill(sweep_pid, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(sweep_pid, &status, 0), sweep_pid);
+  // It dies with its supervisor.
+  for (int i = 0; i < 100 && processes_with(worker) > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(processes_with(worker), 0) << "the worker outlived the killed sweep";
+  std::vector<std::string> warnings;
+  const std::size_t kept = records(out(), &warnings).size();
+  EXPECT_GE(kept, 1u);
+  const CommandResult r = test_support::run_command(std::string(ATTNBENCH_EXE) + args + " --resume", dir_.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  std::set<std::string> keys;
+  for (const nlohmann::json& rec : records(out())) keys.insert(key(rec));
+  EXPECT_EQ(keys.size(), 6u);
+  EXPECT_EQ(records(out()).size(), 6u);
+}
 
 // Root needs the ALLOW variables; LeakSanitizer must not report Open MPI's own allocations.
 const std::string kMpiEnv =
