@@ -67,8 +67,9 @@ GbenchFile parse_gbench_json(const std::string& file, const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+  } catch (const json::exception& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."; a number
+    // too large for a double ("2e329") is an out_of_range error, found by fuzzing (tests/fuzz).
     std::string what = e.what();
     const std::size_t at = what.find("] ");
     throw ResultSetError(file + ": not valid Google Benchmark JSON: " +

@@ -16,7 +16,7 @@ cmake -S tests/fuzz -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=
 cmake --build "$build" -j"$(nproc)"
 
 status=0
-for target in problem_string sweep_axes npy results_file; do
+for target in problem_string sweep_axes npy results_file gbench_json; do
   corpus="$build/corpus/$target" artifacts="$build/artifacts/$target/"
   mkdir -p "$corpus" "$artifacts"
   echo "fuzz: $target for ${seconds} s"

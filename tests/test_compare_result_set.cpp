@@ -158,6 +158,9 @@ TEST(GbenchJson, MalformedFilesAreOneLineErrors) {
   EXPECT_THAT(load_error({dir / "none.json"}), HasSubstr("holds no benchmark"));
   std::ofstream(dir / "noname.json") << R"({"benchmarks": [{"real_time": 1, "time_unit": "ns"}]})";
   EXPECT_THAT(load_error({dir / "noname.json"}), HasSubstr("benchmark 1: missing or non-string \"name\""));
+  // A number beyond a double's range is nlohmann's out_of_range, not a parse_error (found by fuzzing).
+  std::ofstream(dir / "huge.json") << "{\n \"context\": {\"mhz_per_cpu\": 2e329}, \"benchmarks\": []\n}\n";
+  EXPECT_THAT(load_error({dir / "huge.json"}), HasSubstr("huge.json: not valid Google Benchmark JSON: number overflow"));
 }
 
 TEST(GbenchJson, AUserCounterNamedThreadsDoesNotBreakTheRow) {
