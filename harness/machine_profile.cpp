@@ -186,7 +186,7 @@ MachineProfile load_machine_profile(const std::filesystem::path& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
     throw ProfileError(path.string() + ": not valid JSON (" + e.what() + ")");
   }
   try {
