@@ -8,7 +8,8 @@
 //   ranges   --seq 256:16384:*2 (geometric), --seq 128:1024:+128 (arithmetic); both ends included
 //            when reached; start <= stop; the step must make progress
 //   zips     --zip seq,batch pairs the i-th values of the named axes instead of crossing them
-//            (equal lengths required), e.g. to keep batch x seq constant
+//            (equal lengths required), e.g. to keep batch x seq constant; --zip none: no zips
+//   words    --mask none,causal; --projections / --bidirectional on|off|both; --layers 1,cover
 // Every other axis is crossed (Cartesian product), in the order of the options below (problem, batch,
 // model-dim, heads, kv-heads, head-dim, value-dim, seq, seq-kv, mask, score, projections, kernel-size,
 // dilation, layers, bidirectional, threads), the first outermost; sweep_axes.hpp has the grammar.
@@ -21,8 +22,9 @@
 // the attention-only fields reset (kv-heads, seq-kv, value-dim, score, a padding mask, projections,
 // which a baseline layer always has), a causal mask kept for conv1d (causal padding; an RNN is causal
 // by construction, so its causal case is its plain one), and the baseline axes that mean something for
-// the operator applied (conv1d: kernel-size, dilation, layers; RNNs: bidirectional). Cases equal in (problem, kernel, threads the kernel really uses) are kept once, at
-// their first place; so a serial kernel swept over --threads 1,2 runs once.
+// the operator applied (conv1d: kernel-size, dilation, layers; RNNs: bidirectional). Cases equal in
+// (problem, kernel, threads the kernel really uses) are kept once, at their first place: a baseline
+// runs once per width however the heads split it, a serial kernel once over --threads 1,2.
 // Run order: problems outer, kernels inner (the kernels of one problem run side by side), the threads
 // values innermost.
 //
@@ -80,9 +82,12 @@ Problem matched_problem(Op op, const Problem& attention, const BaselineFields& f
 /// --threads, --zip, --problem, --preset, --config.
 po::options_description sweep_axis_options();
 
-/// Parses `args` against `options` (which must include sweep_axis_options()), then the --preset file
-/// and the --config file in Boost.Program_options config syntax; the command line overrides a config
-/// file, a config file overrides the preset. UsageError naming the file and line for a bad file.
+/// Parses `args` against `options` (which must include sweep_axis_options()), then the --config file
+/// and the --preset file in Boost.Program_options config syntax (keys: the option names); the command
+/// line overrides a config file, a config file overrides the preset. A source's key replaces a lower
+/// source's same key (lists are not merged across sources) and its alternatives: --problem and the
+/// shape axes replace each other, --model-dim replaces --heads/--head-dim, both of those --model-dim.
+/// UsageError naming the file and line for an unknown key, a malformed line or a bad axis value.
 po::variables_map parse_sweep_args(const std::vector<std::string>& args, const po::options_description& options);
 
 /// The cases the parsed axes describe. UsageError naming the axis for every malformed or
