@@ -13,6 +13,7 @@
 #include "case_execution.hpp"
 #include "case_runner.hpp"
 #include "thread_pinning.hpp"
+#include "cli_kernels.hpp"
 #include "cli_measure.hpp"
 #include "cli_problem.hpp"
 #include "commands.hpp"
@@ -68,29 +69,6 @@ po::options_description run_options() {
   po::options_description all("attnbench run: measure kernels on problems side by side\n");
   all.add(problem_options()).add(o).add(measurement_options()).add(placement_options());
   return all;
-}
-
-std::vector<const Kernel*> resolve_kernels(const po::variables_map& vm, std::set<const Kernel*>& named) {
-  if (!vm.count("kernel")) throw UsageError("missing --kernel: name one (e.g. --kernel mha.naive.serial) or 'all'; "
-                                            "'attnbench list' shows the registered kernels");
-  std::vector<const Kernel*> chosen;
-  for (const std::string& item : vm["kernel"].as<std::vector<std::string>>())
-    for (const std::string& pattern : split_list("--kernel", item)) {
-      if (const Kernel* k = find_kernel(pattern)) {
-        named.insert(k);
-        if (std::find(chosen.begin(), chosen.end(), k) == chosen.end()) chosen.push_back(k);
-        continue;
-      }
-      const std::vector<const Kernel*> matched = select_kernels(pattern);
-      if (matched.empty()) {
-        std::string close;
-        for (const std::string& id : closest_kernel_ids(pattern)) close += (close.empty() ? "" : ", ") + id;
-        throw UsageError("unknown kernel '" + pattern + "'; closest: " + close + " ('attnbench list' shows all)");
-      }
-      for (const Kernel* k : matched)
-        if (std::find(chosen.begin(), chosen.end(), k) == chosen.end()) chosen.push_back(k);
-    }
-  return chosen;
 }
 
 std::vector<std::int32_t> parse_lengths(const std::string& text, const Problem& p) {
