@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The default benchmark: installs what is missing, builds the release preset, then runs every
-# registered kernel side by side on a few model-derived shapes with a correctness check, printing a
-# table and appending records to results/default-<UTC time>.jsonl. A few minutes on a 2-core machine.
+# The default benchmark: installs what is missing, builds the release preset, then sweeps the `default`
+# preset (harness/inputs/default.cfg: each family's best kernels, with the naive and oneDNN attention as
+# reference points, on BERT-base/GPT-2-small width at seq 128, 512 and 2048, encoder and causal), every
+# case checked against the float64 reference, one line per finished case, records appended to
+# results/default-<UTC time>.jsonl, and a report of them in results/default-<UTC time>-report/.
+# Minutes on a 2-core machine (under 15).
 #
-#   scripts/bench.sh [extra 'attnbench run' options, e.g. --threads 4 or --kernel mha.naive.*]
+#   scripts/bench.sh [extra 'attnbench sweep' options, e.g. --threads 1 or --kernel 'mha.*']
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,17 +14,14 @@ scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
 
-# Shapes, and the model each comes from:
-PROBLEMS=(
-  b1_h12_sq512_d64             # BERT-base encoder layer: 12 heads x 64, 512 tokens
-  b4_h12_sq256_d64_padding     # BERT-base, a padded batch of 4 sequences (random valid lengths)
-  b1_h12_sq1024_d64_causal     # GPT-2 small prefill: 12 heads, 1024-token context
-  b1_h12_sq1_skv1024_d64       # GPT-2 small decode: one new token against a 1024-entry KV cache
-  b1_h12_sq256_d64_proj        # BERT-base attention module incl. Q/K/V/O projections (768 wide)
-)
 mkdir -p results
-out="results/default-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
-problems=$(IFS=,; echo "${PROBLEMS[*]}")
-./build/release/attnbench run --kernel all --problem "$problems" --check --out "$out" "$@"
-echo
-echo "Results: $out (one JSON record per line; schema in docs/RESULTS.md)"
+stem="results/default-$(date -u +%Y%m%dT%H%M%SZ)"
+status=0
+./build/release/attnbench sweep --preset default --out "$stem.jsonl" "$@" || status=$?
+# A report of whatever was measured, even after a failed case or Ctrl-C (130: resume as printed above).
+if [ -s "$stem.jsonl" ]; then
+  ./build/release/attnbench report "$stem.jsonl" -o "$stem-report" >/dev/null
+  echo "Report: $stem-report/report.html (and report.md, summary.csv)"
+fi
+echo "Results: $stem.jsonl (one JSON record per line; schema in docs/RESULTS.md)"
+exit $status
