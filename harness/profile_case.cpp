@@ -59,16 +59,6 @@ std::vector<std::string> gather_bytes(MPI_Comm comm, int ranks, int rank, const 
   return out;
 }
 
-Spread spread_of(const std::vector<double>& all, std::size_t stride, std::size_t at) {
-  Spread s{all[at], 0, all[at]};
-  const std::size_t n = all.size() / stride;
-  for (std::size_t r = 0; r < n; ++r) {
-    const double x = all[r * stride + at];
-    s.min = std::min(s.min, x), s.max = std::max(s.max, x), s.mean += x / double(n);
-  }
-  return s;
-}
-
 /// The cost model's flops of a phase, where it separates them (nullopt elsewhere).
 std::optional<double> phase_flops(Phase p, Op op, const FlopCount& f) {
   const bool attention = op == Op::mha;
@@ -213,12 +203,12 @@ ProfileResult profile_case(const Problem& p, const Kernel& kernel, const TensorS
   r.profiled = summarize(samples);
   r.overhead = c.time->median > 0 ? std::optional(r.profiled->median / c.time->median - 1) : std::nullopt;
   const std::size_t stride = mine.size();
-  r.forward_seconds = spread_of(all, stride, 0);
+  r.forward_seconds = spread(all, stride, 0);
   const double wall = r.forward_seconds.mean;
   double covered = 0;
   for (int i = 0; i < kPhaseCount; ++i) {
-    const Spread s = spread_of(all, stride, std::size_t(1 + i));
-    const double n = spread_of(all, stride, std::size_t(1 + kPhaseCount + i)).mean;
+    const Spread s = spread(all, stride, std::size_t(1 + i));
+    const double n = spread(all, stride, std::size_t(1 + kPhaseCount + i)).mean;
     if (n == 0) continue;
     PhaseFigure f{to_string(Phase(i)), false, s, wall > 0 ? s.mean / wall : 0, n, std::nullopt};
     if (const auto flops = phase_flops(Phase(i), op, c.work); flops && *flops > 0 && s.mean > 0)
@@ -239,19 +229,19 @@ ProfileResult profile_case(const Problem& p, const Kernel& kernel, const TensorS
 }
 
 nlohmann::json profile_json(const ProfileResult& r) {
-  auto spread = [](const Spread& s) { return nlohmann::json{{"min", s.min}, {"mean", s.mean}, {"max", s.max}}; };
+  auto spread_json = [](const Spread& s) { return nlohmann::json{{"min", s.min}, {"mean", s.mean}, {"max", s.max}}; };
   nlohmann::json phases = nlohmann::json::array();
   for (const PhaseFigure& f : r.phases)
     phases.push_back({{"phase", f.name},
                       {"kind", f.communication ? "communication" : "compute"},
-                      {"seconds", spread(f.seconds)},
+                      {"seconds", spread_json(f.seconds)},
                       {"share", f.share},
                       {"calls", f.calls},
                       {"gflops", f.gflops ? nlohmann::json(*f.gflops) : nlohmann::json(nullptr)}});
   const double forwards = r.profiled ? double(r.profiled->repetitions) : 1;  // the ranks' counts are summed
   return {{"profiled_time", r.profiled ? to_json(*r.profiled) : nlohmann::json(nullptr)},
           {"overhead", r.overhead ? nlohmann::json(*r.overhead) : nlohmann::json(nullptr)},
-          {"forward_s", spread(r.forward_seconds)},
+          {"forward_s", spread_json(r.forward_seconds)},
           {"ranks", r.ranks},
           {"phases", phases},
           {"unattributed_share", r.unattributed_share},

@@ -31,6 +31,8 @@ std::vector<double> gather(MPI_Comm comm, const std::vector<double>& values) {
   return all;
 }
 
+}  // namespace
+
 Spread spread(const std::vector<double>& all, std::size_t stride, std::size_t at) {
   Spread s{all[at], 0, all[at]};
   const std::size_t n = all.size() / stride;
@@ -40,8 +42,6 @@ Spread spread(const std::vector<double>& all, std::size_t stride, std::size_t at
   }
   return s;
 }
-
-}  // namespace
 
 void RankTiming::start() { check(MPI_Barrier(comm_), "MPI_Barrier"); }
 

@@ -19,6 +19,10 @@ struct Spread {
   double min = 0, mean = 0, max = 0;
 };
 
+/// The spread over ranks of column `at` of a gathered table: `all` holds each rank's row of `stride`
+/// values, rank after rank (as MPI_Gather leaves them on rank 0).
+Spread spread(const std::vector<double>& all, std::size_t stride, std::size_t at);
+
 /// One communication phase of a forward pass, over the ranks.
 struct PhaseSummary {
   std::string phase;

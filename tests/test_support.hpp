@@ -13,6 +13,7 @@
 
 #include "attnbench/problem.hpp"
 #include "attnbench/workload.hpp"
+#include "exit_codes.hpp"
 
 namespace attnbench::test_support {
 
@@ -109,6 +110,17 @@ inline bool torch_available() {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }();
   return available;
+}
+
+/// The message of the UsageError `f` throws ("" if it throws none).
+template <typename F>
+std::string usage_error(F&& f) {
+  try {
+    f();
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace attnbench::test_support

@@ -4,6 +4,7 @@
 
 #include "exit_codes.hpp"
 #include "sweep_axes.hpp"
+#include "test_support.hpp"
 
 namespace attnbench {
 namespace {
@@ -11,16 +12,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// The message of the UsageError `f` throws ("" if it does not throw one).
-template <typename F>
-std::string usage_error(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::usage_error;
 
 std::vector<std::string> numbers(const std::vector<std::string>& items, std::int64_t max = 1 << 24,
                                  const std::vector<std::string>& words = {}) {

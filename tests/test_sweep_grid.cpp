@@ -21,15 +21,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-template <typename F>
-std::string usage_error(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::usage_error;
 
 // The sweep's options as far as the grid and the presets use them: the axes, measurement, and the one
 // key of cmd_sweep.cpp's own that presets set (the real program checks them all: ProgramAcceptsEveryPreset).
