@@ -4,7 +4,7 @@ of attnbench outputs.
 
 usage:
   scripts/pytorch_reference.py run --problem STR[,STR...] [--kernel torch.sdpa,torch.mha,torch.naive|all]
-                                   [--threads T] [--warmup 1 --min-reps 6 --min-time 0.5 ...]
+                                   [--threads T] [--warmup 1 --min-reps 6 --min-time 0.1 --ci-target 0.02 ...]
                                    [--check] [--out FILE.jsonl] [--inputs DIR] [--seed 42]
   scripts/pytorch_reference.py validate DIR --problem STR [--op mha|conv1d|lstm|gru|elman] [--tolerance 1e-4]
 
@@ -40,9 +40,12 @@ fine for timing; to compare outputs with attnbench use --inputs. --check compare
 float32 output with float64 recomputations by every torch formulation that applies (attnbench's
 metric, docs/SEMANTICS.md section 6; tolerance 1e-4); a case that fails is not timed.
 
-Timing follows `attnbench run`: warm-up (at least --warmup calls and 50 ms), then timed calls
-(time.perf_counter_ns) until --min-reps and --min-time are both reached (or --max-reps, or
---max-time); median, mean, sample stddev, min, max and the distribution-free 95% confidence interval
+Timing follows `attnbench run` (harness/stopping_rule.hpp): warm-up (at least --warmup calls and
+50 ms), then timed calls (time.perf_counter_ns) until --min-reps and --min-time are reached and the
+median's 95% interval is within --ci-target (or --max-reps, or the --max-time budget; the record's
+time.stop and time.target_met say which; below 64 samples the interval is tested after every sample,
+beyond that after every ~6% more, to keep the exact binomial ranks affordable in Python);
+median, mean, sample stddev, min, max and the distribution-free 95% confidence interval
 of the median from order statistics (exact binomial; [min, max] with its achieved confidence below 6
 repetitions). Work, bytes and tokens are attnbench's cost model (docs/SEMANTICS.md section 7). Threads:
 torch.set_num_threads(T) (and OpenBLAS's pool, when loaded, set to T); default all logical CPUs.
@@ -58,6 +61,7 @@ import argparse
 import ctypes
 import datetime
 import fnmatch
+import functools
 import json
 import math
 import os
@@ -227,32 +231,63 @@ def summarize(samples):
             "repetitions": n, "samples_s": list(samples)}
 
 
+@functools.lru_cache(maxsize=None)
+def median_ci_ranks_cached(n):
+    return median_ci_ranks(n)
+
+
 class Measure:
-    def __init__(self, warmup, min_reps, max_reps, min_time, max_time):
+    """harness/stopping_rule.cpp's rule: stop with `ci_target` once min_reps samples add up to min_time
+    and the median's 95% interval has relative half-width <= ci_target (`minimum` when ci_target is 0);
+    else with `max_reps`; else with `max_time` once the samples add up to more than max_time, provided
+    min_reps samples exist or one sample alone was longer."""
+
+    def __init__(self, warmup, min_reps, max_reps, min_time, max_time, ci_target):
         self.warmup, self.min_reps, self.max_reps = warmup, min_reps, max_reps
-        self.min_time, self.max_time = min_time, max_time
+        self.min_time, self.max_time, self.ci_target = min_time, max_time, ci_target
+
+    def halfwidth(self, samples):
+        """The 95% interval's relative half-width, or None below 95% coverage."""
+        s = sorted(samples)
+        n = len(s)
+        j, k, coverage = median_ci_ranks_cached(n)
+        if coverage < 0.95:
+            return None
+        median = s[n // 2] if n % 2 else s[n // 2 - 1] / 2 + s[n // 2] / 2
+        half = (s[k - 1] - s[j - 1]) / 2
+        return 0.0 if half == 0 else (half / median if median > 0 else math.inf)
 
     def run(self, fn):
-        """Samples (seconds) of fn: warm-up, then timed calls (harness/measure.cpp's stopping rule)."""
+        """(samples in seconds, the record's timing notes) of fn: warm-up, then timed calls."""
         start, calls = time.perf_counter_ns(), 0
         while calls < self.warmup or (time.perf_counter_ns() - start) * 1e-9 < WARMUP_MIN_SECONDS:
             fn()
             calls += 1
-        samples, total, slowest = [], 0.0, 0.0
-        while True:
-            if len(samples) >= self.max_reps:
-                break
-            if len(samples) >= self.min_reps and total >= self.min_time:
-                break
-            if total > self.max_time and slowest > self.max_time:
-                break  # a single call longer than the whole budget: one must do
+        warmup_s = (time.perf_counter_ns() - start) * 1e-9
+        samples, total, slowest, met, stop, next_test = [], 0.0, 0.0, False, None, 1
+        while stop is None:
             t0 = time.perf_counter_ns()
             fn()
             elapsed = (time.perf_counter_ns() - t0) * 1e-9
             samples.append(elapsed)
             total += elapsed
             slowest = max(slowest, elapsed)
-        return samples
+            n = len(samples)
+            if self.ci_target > 0 and n >= next_test:
+                h = self.halfwidth(samples)
+                met = h is not None and h <= self.ci_target
+                next_test = n + 1 if n < 64 else n + max(1, n // 16)
+            if n >= self.min_reps and total >= self.min_time and (met or self.ci_target == 0):
+                stop = "ci_target" if self.ci_target > 0 else "minimum"
+            elif n >= self.max_reps:
+                stop = "max_reps"
+            elif total > self.max_time and (n >= self.min_reps or slowest > self.max_time):
+                stop = "max_time"
+        has_target = self.ci_target > 0
+        notes = {"warmup_calls": calls, "warmup_s": warmup_s, "ci_target": self.ci_target if has_target else None,
+                 "target_met": met if has_target else None, "stop": stop, "cache": "hot", "cache_flush_bytes": 0,
+                 "interleave": None}
+        return samples, notes
 
 
 # --------------------------------------------------------------------------------------------------
@@ -420,7 +455,9 @@ def provenance(np, torch, threads, blas_version):
                  "host": host, "hosts": [node], "nodes": 1, "rank_hosts": [0],
                  "os": f"{uname.system} {uname.release}", "threads": threads, "ranks": 1,
                  "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                 "libraries": libs})
+                 "libraries": libs,
+                 # attnbench's record of thread placement; this script leaves it to torch (docs/RESULTS.md).
+                 "pinning": {"mode": "none", "applied": False, "cpus": [], "reason": ""}})
     if os.environ.get("SLURM_JOB_ID"):
         prov["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
     return prov
@@ -631,7 +668,8 @@ def run_case(torch, kernel, p, arrays, refs, measure):
                 status, reason = "failed", f"check failed: max_rel_error {rel:.6g} > tolerance {TOLERANCE:g}"
         del out
         if status == "ok":
-            stats = summarize(measure.run(fn))
+            samples, notes = measure.run(fn)
+            stats = {**summarize(samples), **notes}
     except MemoryError:
         status, reason = "failed", "out of memory during set-up or run"
     except RuntimeError as e:  # torch reports its errors (an allocation that failed, ...) this way
@@ -700,6 +738,8 @@ def settings_check(args):
         raise BadInput(f"--max-time must be a number > 0 (got {args.max_time})")
     if args.max_time < args.min_time:
         raise BadInput(f"--max-time ({args.max_time:g} s) is below --min-time ({args.min_time:g} s)")
+    if not (math.isfinite(args.ci_target) and 0 <= args.ci_target < 1):
+        raise BadInput(f"--ci-target must be in [0, 1) (got {args.ci_target})")
     if not 0 <= args.seed < 1 << 63:
         raise BadInput(f"--seed must be in [0, 2^63) (got {args.seed})")
 
@@ -747,7 +787,7 @@ def cmd_run(args):
     torch.set_grad_enabled(False)
     threads, blas_version = set_threads(torch, args.threads)
     prov = provenance(np, torch, threads, blas_version)
-    measure = Measure(args.warmup, args.min_reps, args.max_reps, args.min_time, args.max_time)
+    measure = Measure(args.warmup, args.min_reps, args.max_reps, args.min_time, args.max_time, args.ci_target)
     table = Table(problems)
     print(f"{PROG}: torch {torch.__version__} (attnbench {prov['git_commit']}) on {prov['cpu']}, "
           f"{prov['cores']} logical CPUs, {threads} threads"
@@ -817,11 +857,15 @@ def main(argv):
                                                           "differ from attnbench's for the same seed)")
     run.add_argument("--warmup", type=int, default=1, help="untimed calls before timing, at least 50 ms (default 1)")
     run.add_argument("--min-reps", type=int, default=6, help="minimum timed repetitions (default 6)")
-    run.add_argument("--max-reps", type=int, default=1000, help="maximum timed repetitions (default 1000)")
-    run.add_argument("--min-time", type=float, default=0.5, help="keep repeating until this many seconds are timed "
-                                                                 "(default 0.5)")
-    run.add_argument("--max-time", type=float, default=30.0, help="stop repeating after this many seconds "
-                                                                  "(default 30)")
+    run.add_argument("--max-reps", type=int, default=10000, help="maximum timed repetitions (default 10000)")
+    run.add_argument("--min-time", type=float, default=0.1, help="keep repeating until this many seconds are timed "
+                                                                 "(default 0.1)")
+    run.add_argument("--max-time", type=float, default=10.0, help="the per-case budget: stop repeating after this "
+                                                                  "many seconds even if --ci-target is not met "
+                                                                  "(default 10)")
+    run.add_argument("--ci-target", type=float, default=0.02, help="repeat until the median's 95%% interval is "
+                                                                   "within this fraction of it (default 0.02; 0: "
+                                                                   "no target)")
     run.set_defaults(func=cmd_run)
 
     val = sub.add_parser("validate", help="check an attnbench output (run --save-output DIR) against PyTorch",
