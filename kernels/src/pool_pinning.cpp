@@ -51,4 +51,6 @@ bool pin_pool_thread(int slot) {
   return false;
 }
 
+bool pool_placement_set() { return !current()->cpus.empty(); }
+
 }  // namespace attnbench

@@ -45,7 +45,9 @@ class TbbExecutor final : public Executor {
  public:
   explicit TbbExecutor(int threads) : threads_(threads), arena_(threads) {
     arena_.initialize();
-    pin_observer_ = std::make_unique<PoolPinObserver>(arena_);  // --pin: each joining thread takes its slot's CPU
+    // --pin: each joining thread takes its slot's CPU. Only then: oneTBB frees an observer's proxy lazily
+    // on a worker thread, which LeakSanitizer reports when the process ends first.
+    if (pool_placement_set()) pin_observer_ = std::make_unique<PoolPinObserver>(arena_);
   }
   int threads() const override { return threads_; }
   void run(std::int64_t items, ItemBody body) override {

@@ -18,6 +18,9 @@ void set_pool_placement(std::vector<int> cpus);
 /// Returns false only when the system refused (sched_setaffinity failed).
 bool pin_pool_thread(int slot);
 
+/// Whether a placement is set (set_pool_placement with CPUs): pools install their pinning hooks only then.
+bool pool_placement_set();
+
 /// Pins every thread that enters `arena` to the CPU of its arena slot
 /// (tbb::this_task_arena::current_thread_index()). Declare it after the arena it observes.
 class PoolPinObserver final : public tbb::task_scheduler_observer {
