@@ -203,6 +203,7 @@ def reference_bytes(p, op="mha"):
 # Statistics (harness/stats.cpp): the same definitions
 # --------------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)  # Measure asks after every sample
 def median_ci_ranks(n):
     """(j, k, coverage): the 1-based ranks of the distribution-free confidence interval of the median,
     [x(j), x(k)], k = n + 1 - j, with j the largest rank whose exact coverage P(j <= B < k),
@@ -231,11 +232,6 @@ def summarize(samples):
             "repetitions": n, "samples_s": list(samples)}
 
 
-@functools.lru_cache(maxsize=None)
-def median_ci_ranks_cached(n):
-    return median_ci_ranks(n)
-
-
 class Measure:
     """harness/stopping_rule.cpp's rule: stop with `ci_target` once min_reps samples add up to min_time
     and the median's 95% interval has relative half-width <= ci_target (`minimum` when ci_target is 0);
@@ -250,7 +246,7 @@ class Measure:
         """The 95% interval's relative half-width, or None below 95% coverage."""
         s = sorted(samples)
         n = len(s)
-        j, k, coverage = median_ci_ranks_cached(n)
+        j, k, coverage = median_ci_ranks(n)
         if coverage < 0.95:
             return None
         median = s[n // 2] if n % 2 else s[n // 2 - 1] / 2 + s[n // 2] / 2
