@@ -14,6 +14,10 @@ rounds=${ROUNDS:-5}
 ranks=${RANKS:-2}
 problems=${PROBLEMS:-b1_h16_sq4096_d64,b1_h16_sq4096_d64_causal}
 [[ -x $attnbench ]] || { echo "mpi-speedup.sh: no attnbench at '$attnbench' (build it, or pass its path)" >&2; exit 2; }
+[[ $rounds =~ ^[1-9][0-9]*$ && $ranks =~ ^[1-9][0-9]*$ ]] || { echo "mpi-speedup.sh: ROUNDS and RANKS must be positive whole numbers (got '$rounds', '$ranks')" >&2; exit 2; }
+# Absolute paths: mpirun and mkdir would read a relative one that starts with '-' as an option.
+[[ $attnbench == /* ]] || attnbench=$PWD/$attnbench
+[[ $out == /* ]] || out=$PWD/$out
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 flags=(); ((ranks > $(nproc))) && flags=(--oversubscribe)

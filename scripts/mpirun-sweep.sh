@@ -41,7 +41,7 @@ hostfile="" bind=core
 ab_script_option() {
   local opt=$1 value=$2 left=$3
   case "$opt" in
-    --hostfile|--bind) [ "$left" -ge 2 ] && [ -n "$value" ] || ab_die "$opt needs a value (see --help)" ;;
+    --hostfile|--bind) { [ "$left" -ge 2 ] && [ -n "$value" ]; } || ab_die "$opt needs a value (see --help)" ;;
     *) return 1 ;;
   esac
   case "$opt" in
@@ -73,7 +73,7 @@ command -v mpirun >/dev/null 2>&1 || ab_die "mpirun not found: install Open MPI 
 case "$bind" in core|none) ;; *) ab_die "--bind '$bind': use core or none" ;; esac
 if [ -n "$hostfile" ]; then
   [ -r "$hostfile" ] || ab_die "--hostfile: cannot read '$hostfile'"
-  hostfile=$(cd "$(dirname "$hostfile")" && pwd)/$(basename "$hostfile")
+  ab_absolute hostfile
   hosts=$(count_hostfile_hosts "$hostfile")
   [ "$hosts" -gt 0 ] || ab_die "--hostfile '$hostfile' names no hosts"
   where="the hostfile names $hosts host(s)"

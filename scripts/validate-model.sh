@@ -17,6 +17,10 @@ out=${OUT:-results/validate-$(date -u +%Y%m%dT%H%M%SZ)}
 ranks=${RANKS:-"2 4"}
 kernels=mha.tp.mpi,mha.ring.mpi,mha.ulysses.mpi
 [[ -x $exe ]] || { echo "validate-model.sh: $exe not found; build first (cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
+[[ $ranks =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ ]] || { echo "validate-model.sh: RANKS '$ranks': give rank counts separated by spaces, e.g. '2 4'" >&2; exit 2; }
+# Absolute paths: mpirun, mkdir and tee would read a relative one that starts with '-' as an option.
+[[ $exe == /* ]] || exe=$PWD/$exe
+[[ $out == /* ]] || out=$PWD/$out
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 
@@ -24,7 +28,7 @@ echo "== load before: $(uptime)" | tee "$out/load.txt"
 mpirun -np 2 --bind-to none "$exe" calibrate --threads 1 --out "$out/profile.json"
 # One rank: the single-rank rates the model starts from, and each MPI kernel at P = 1.
 "$exe" run --kernel "mha.blocked.serial,$kernels" --problem "$problems" --threads 1 --out "$out/records.jsonl"
-for p in $ranks; do
+for p in $ranks; do  # split on purpose: a list of rank counts, checked above
   mpirun -np "$p" --oversubscribe --bind-to none "$exe" run --kernel "$kernels" --problem "$problems" --threads 1 \
     --out "$out/records.jsonl"
 done

@@ -22,7 +22,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/attnbench-render.XXXXXX")
 trap '[ -n "${KEEP_RENDER_DIR:-}" ] || rm -rf "$work"' EXIT
 
 "$exe" report "$fixture_dir/results.jsonl" --machine "$fixture_dir/machine-profile.json" -o "$work/report" >/dev/null
-figures=$(ls "$work/report"/fig-*.svg | wc -l)
+figures=$(find "$work/report" -maxdepth 1 -name 'fig-*.svg' | wc -l)
 if [ "$figures" -lt 5 ]; then
   echo "FAIL: the fixture's report has only $figures figures"
   exit 1
@@ -61,6 +61,7 @@ status=0
 for size in 390,844 1280,900; do
   width=${size%,*} height=${size#*,}
   wrapper "$width" "$height" > "$work/report/probe-$width.html"
+  # shellcheck disable=SC2054  # the commas are chromium's (--window-size=W,H), not array separators
   common=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --disable-extensions
           --allow-file-access-from-files --user-data-dir="$work/profile" --window-size=$((width + 40)),$((height + 40)))
   dom=$(timeout 60 "$chromium" "${common[@]}" --virtual-time-budget=10000 --dump-dom "file://$work/report/probe-$width.html" 2>/dev/null || true)

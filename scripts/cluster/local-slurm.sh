@@ -7,6 +7,7 @@
 #   source DIR/env                        # SLURM_CONF for sbatch, srun, squeue, sinfo
 #   sbatch -N 2 scripts/slurm/attnbench-sweep.sbatch ...
 #   scripts/cluster/local-slurm.sh down DIR
+#   scripts/cluster/local-slurm.sh check     # can this machine run one? (exit 0, else 2 and the reason)
 #
 #   up     DIR must be new or empty. --nodes N: slurmd nodes (default 2). --owner PID: also tear the
 #          cluster down when process PID exits, however it ends (for tests). Waits until every node is
@@ -26,6 +27,9 @@ SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}
 PORT_LOCK=/tmp/attnbench-local-slurm.lock
 
 usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; }
+
+# Root, the daemons and their tools; otherwise exit 2 with what is missing.
+require_cluster_tools() { cl_require_root_and slurmctld slurmd sinfo scontrol munge runuser ss flock /usr/sbin/munged; }
 
 # N+1 consecutive TCP ports nobody listens on, below the kernel's ephemeral range.
 free_ports() {
@@ -130,16 +134,20 @@ up() {
     esac
   done
   [[ "$nodes" =~ ^[1-9][0-9]?$ ]] || cl_die "--nodes '$nodes': give 1 to 99"
+  # slurm.conf cannot quote a path (white space, '#', '=' and ',' end a value; '%' is expanded) and the
+  # daemons take it as is: plain characters only, checked on the absolute path.
+  [[ $dir == /* ]] || dir=$PWD/$dir
+  [[ "$dir" =~ ^[A-Za-z0-9._/+-]+$ ]] ||
+    cl_die "'$dir': Slurm's configuration cannot hold this path; give a directory whose path has only" \
+      "letters, digits and . _ / + - (e.g. under /tmp)"
   [ -z "$owner" ] || [[ "$owner" =~ ^[0-9]+$ ]] || cl_die "--owner '$owner' is not a process id"
-  cl_require_root_and slurmctld slurmd sinfo scontrol munge runuser ss flock
-  [ -x /usr/sbin/munged ] || cl_die "/usr/sbin/munged not found; install the cluster packages: scripts/install-deps.sh"
+  require_cluster_tools
   if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then cl_die "'$dir' is not empty; give a new directory"; fi
   mkdir -p "$dir"/{state,log}
-  dir=$(cd "$dir" && pwd)
   [ -z "$owner" ] || cl_start_reaper "$owner" "$dir/reaper.pid" "$dir/log/reaper.log" "$SELF" down "$dir"
   cat > "$dir/env" <<EOF
 # Source this to use the local cluster in $dir.
-export SLURM_CONF=$dir/slurm.conf
+export SLURM_CONF=$(printf '%q' "$dir/slurm.conf")
 # Its nodes share one host name: keep Open MPI off shared memory between them.
 export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 EOF
@@ -183,7 +191,7 @@ job_processes() {
 down() {
   local dir=$1 node_pidfile
   [ -d "$dir" ] || cl_die "'$dir' does not exist"
-  dir=$(cd "$dir" && pwd)
+  dir=$(cd -- "$dir" && pwd)
   cl_stop_reaper "$dir/reaper.pid"
   export SLURM_CONF=$dir/slurm.conf
   local -a daemons=()
@@ -208,6 +216,7 @@ down() {
 
 case "${1:-}" in
   up|down) [ $# -ge 2 ] || cl_die "usage: $CL_PROG $1 DIR (see --help)"; "$@" ;;
+  check) require_cluster_tools; echo "$CL_PROG: this machine can run a local Slurm cluster" ;;
   -h|--help) usage ;;
-  *) cl_die "usage: $CL_PROG up|down DIR [options] (see --help)" ;;
+  *) cl_die "usage: $CL_PROG up|down DIR [options], or check (see --help)" ;;
 esac

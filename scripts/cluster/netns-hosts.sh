@@ -7,6 +7,7 @@
 #   scripts/cluster/netns-hosts.sh up DIR [--owner PID]
 #   scripts/cluster/netns-hosts.sh run DIR [--host h1|h2] -- COMMAND...
 #   scripts/cluster/netns-hosts.sh down DIR
+#   scripts/cluster/netns-hosts.sh check     # can this machine make them? (exit 0, else 2 and the reason)
 #
 #   up     DIR must be new or empty; it gets the hostfile (h1, h2), the rsh agent and mpi.env (the
 #          Open MPI settings: TCP only, on the veth network, launched through the agent). --owner PID:
@@ -24,6 +25,12 @@ SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}
 NET=127.100.0
 
 usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; }
+
+# Root, the tools, and the right to make namespaces (a container may lack it); otherwise exit 2.
+require_namespaces() {
+  cl_require_root_and ip unshare sysctl nproc
+  unshare --net true 2>/dev/null || cl_die "cannot create network namespaces here (needs CAP_SYS_ADMIN)"
+}
 
 # DIR/hosts: one line per host: "NAME NAMESPACE VETH ADDRESS".
 host_field() {
@@ -75,7 +82,7 @@ exec ip netns exec "\$ns" unshare --uts sh -c "hostname \$host && \$*"
 EOF
   chmod 755 "$dir/rsh-agent"
   cat > "$dir/mpi.env" <<EOF
-export OMPI_MCA_plm_rsh_agent=$dir/rsh-agent
+export OMPI_MCA_plm_rsh_agent=$(printf '%q' "$dir/rsh-agent")
 export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=$NET.0/24 OMPI_MCA_oob_tcp_if_include=$NET.0/24
 EOF
 }
@@ -90,12 +97,12 @@ up() {
     esac
   done
   [ -z "$owner" ] || [[ "$owner" =~ ^[0-9]+$ ]] || cl_die "--owner '$owner' is not a process id"
-  cl_require_root_and ip unshare sysctl nproc
+  [[ $dir == /* ]] || dir=$PWD/$dir
+  # Open MPI splits its agent setting on spaces.
+  [[ "$dir" != *[[:space:]]* ]] || cl_die "'$dir' contains white space; Open MPI cannot call an agent there"
+  require_namespaces
   if [ -e "$dir" ] && [ -n "$(ls -A "$dir")" ]; then cl_die "'$dir' is not empty; give a new directory"; fi
   mkdir -p "$dir"
-  dir=$(cd "$dir" && pwd)
-  # Open MPI splits its agent setting on spaces.
-  [[ "$dir" != *[[:space:]]* ]] || cl_die "'$dir' contains a space; Open MPI cannot call an agent there"
   [ -z "$owner" ] || cl_start_reaper "$owner" "$dir/reaper.pid" "$dir/reaper.log" "$SELF" down "$dir"
   # A short random id keeps interface names within 15 characters and apart from other networks.
   local id
@@ -107,7 +114,7 @@ up() {
     exit 1
   fi
   write_launch_files "$dir"
-  echo "$CL_PROG: hosts h1 ($NET.1) and h2 ($NET.2) up in $dir; '$SELF run $dir -- CMD' runs CMD on h1"
+  echo "$CL_PROG: hosts h1 ($NET.1) and h2 ($NET.2) up in $dir; '$SELF run $(printf '%q' "$dir") -- CMD' runs CMD on h1"
 }
 
 run() {
@@ -129,10 +136,12 @@ run() {
 down() {
   local dir=$1 ns
   [ -d "$dir" ] || cl_die "'$dir' does not exist"
-  dir=$(cd "$dir" && pwd)
+  dir=$(cd -- "$dir" && pwd)
   cl_stop_reaper "$dir/reaper.pid"
   [ -f "$dir/hosts" ] || return 0
-  for ns in $(awk '{ print $2 }' "$dir/hosts"); do
+  local -a namespaces
+  mapfile -t namespaces < <(awk '{ print $2 }' "$dir/hosts")
+  for ns in "${namespaces[@]}"; do
     ip netns list | awk '{ print $1 }' | grep -qxF "$ns" || continue
     local -a pids=()
     mapfile -t pids < <(ip netns pids "$ns")
@@ -144,6 +153,7 @@ down() {
 
 case "${1:-}" in
   up|run|down) [ $# -ge 2 ] || cl_die "usage: $CL_PROG $1 DIR (see --help)"; "$@" ;;
+  check) require_namespaces; echo "$CL_PROG: this machine can make network-namespace hosts" ;;
   -h|--help) usage ;;
-  *) cl_die "usage: $CL_PROG up|run|down DIR [options] (see --help)" ;;
+  *) cl_die "usage: $CL_PROG up|run|down DIR [options], or check (see --help)" ;;
 esac

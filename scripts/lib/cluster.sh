@@ -1,17 +1,25 @@
 # shellcheck shell=bash
 # Shell functions shared by the one-machine cluster scripts (scripts/cluster/local-slurm.sh,
-# scripts/cluster/netns-hosts.sh). Each sets CL_PROG before using them.
+# scripts/cluster/netns-hosts.sh) and their tests (tests/cluster/common.sh). The scripts set CL_PROG
+# before using them.
 
 cl_die() { echo "$CL_PROG: error: $*" >&2; exit 2; }
 cl_fail() { echo "$CL_PROG: $*" >&2; exit 1; }
 
-# Everything here changes system state (daemons, namespaces): root only, and the tools must exist.
-cl_require_root_and() {
-  [ "$(id -u)" -eq 0 ] || cl_die "needs root (it starts system daemons / creates network namespaces)"
+# What is missing of root and the given tools (names on PATH or absolute paths), as the reason to
+# print; nothing when all is there. Everything here changes system state (daemons, namespaces).
+cl_missing() {
+  [ "$(id -u)" -eq 0 ] || { echo "needs root (it starts system daemons / creates network namespaces)"; return 0; }
   local tool
   for tool in "$@"; do
-    command -v "$tool" >/dev/null 2>&1 || cl_die "'$tool' not found; install the cluster packages: scripts/install-deps.sh"
+    command -v "$tool" >/dev/null 2>&1 || { echo "'$tool' not found; install the cluster packages: scripts/install-deps.sh"; return 0; }
   done
+}
+
+cl_require_root_and() {
+  local missing
+  missing=$(cl_missing "$@")
+  [ -z "$missing" ] || cl_die "$missing"
 }
 
 # A reaper that runs "$@" once process OWNER has exited, however it exited: a test killed by its

@@ -15,6 +15,13 @@ AB_HOME=$(cd "$AB_LIB_DIR/../.." && pwd)
 # Bad input: message on stderr, exit 2 (the project's convention).
 ab_die() { echo "$AB_PROG: error: $*" >&2; exit 2; }
 
+# Makes the path in the named variable absolute: the steps run it or write to it from anywhere, and a
+# relative path that starts with '-' would read as an option to every program it is handed to.
+ab_absolute() {
+  local -n path=$1
+  [[ $path == /* ]] || path=$PWD/$path
+}
+
 # The words as one shell command line that pastes back as they were (quoting only where needed).
 ab_shell_words() {
   local word line=""
@@ -24,14 +31,14 @@ ab_shell_words() {
   echo "${line% }"
 }
 
-# Splits comma-separated values into the named array, appending; empty items are an error.
+# Splits comma-separated values into the named array, appending; empty items are an error. (Not
+# `read -a`: it would stop at a newline in the value and drop the rest without a word.)
 ab_split_into() {
   local -n into=$1
-  local option=$2 value=$3 item
-  local -a items
-  IFS=, read -r -a items <<< "$value"
-  [ "${#items[@]}" -gt 0 ] || ab_die "$option needs a value"
-  for item in "${items[@]}"; do
+  local option=$2 value=$3 rest=$3, item
+  [ -n "$value" ] || ab_die "$option needs a value"
+  while [ -n "$rest" ]; do
+    item=${rest%%,*} rest=${rest#*,}
     [ -n "$item" ] || ab_die "$option '$value' has an empty item"
     into+=("$item")
   done
@@ -61,7 +68,7 @@ ab_parse_options() {
     if [[ "$opt" == --*=* ]]; then value=${opt#*=}; opt=${opt%%=*}; set -- "$opt" "$value" "${@:2}"; fi
     case "$opt" in
       --nodes|--ranks-per-node|--threads|--kernels|--problems|--problems-file|--run-dir|--attnbench|--launcher-arg)
-        [ $# -ge 2 ] && [ -n "$value" ] || ab_die "$opt needs a value (see --help)" ;;
+        { [ $# -ge 2 ] && [ -n "$value" ]; } || ab_die "$opt needs a value (see --help)" ;;
     esac
     case "$opt" in
       --nodes) ab_split_into AB_NODES "$opt" "$value" ;;
@@ -111,7 +118,7 @@ ab_validate_common() {
   done
   [ -n "$AB_ATTNBENCH" ] || AB_ATTNBENCH="$AB_HOME/build/release/attnbench"
   [ -x "$AB_ATTNBENCH" ] || ab_die "attnbench not found at '$AB_ATTNBENCH': build it (cmake --preset release && cmake --build --preset release) or give --attnbench PATH"
-  AB_ATTNBENCH=$(cd "$(dirname "$AB_ATTNBENCH")" && pwd)/$(basename "$AB_ATTNBENCH")
+  ab_absolute AB_ATTNBENCH
   ab_check_kernels
 }
 
@@ -138,12 +145,12 @@ ab_check_kernels() {
 ab_prepare_run_dir() {
   local default_name=$1
   [ -n "$AB_RUN_DIR" ] || AB_RUN_DIR="results/$default_name"
+  ab_absolute AB_RUN_DIR
   if [ -e "$AB_RUN_DIR" ] && [ -n "$(ls -A "$AB_RUN_DIR" 2>/dev/null)" ]; then
     ab_die "run directory '$AB_RUN_DIR' already holds files; give a new --run-dir (runs are never mixed)"
   fi
   [ "$AB_DRY_RUN" -eq 1 ] && return 0
   mkdir -p "$AB_RUN_DIR/steps" || ab_die "cannot create run directory '$AB_RUN_DIR'"
-  AB_RUN_DIR=$(cd "$AB_RUN_DIR" && pwd)
 }
 
 # The environment of the run, for whoever reads the results later.

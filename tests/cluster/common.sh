@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # the variables are for the tests that source this
-# Shared by the cluster tests (tests/cluster/test_*.sh): skipping, the kernels under test, failing
-# with the evidence. Each test is `bash test_X.sh ATTNBENCH` and exits 0 passed, 1 failed, 77 skipped.
+# Shared by the tests of the cluster and job scripts (tests/cluster/test_*.sh; test_hostile_paths.sh
+# drives every script in scripts/): skipping, the kernels under test, failing with the evidence. Each test is `bash test_X.sh ATTNBENCH` and exits 0 passed, 1 failed, 77 skipped.
 SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TEST_NAME=$(basename "$0" .sh)
 
@@ -17,12 +17,36 @@ skip() {
 
 fail() { echo "$TEST_NAME: FAILED: $*" >&2; exit 1; }
 
+# shellcheck source=scripts/lib/cluster.sh
+source "$SOURCE_DIR/scripts/lib/cluster.sh"
+# Skips unless root and the tools are there (the check the cluster scripts make).
 require_root_and_tools() {
-  [ "$(id -u)" -eq 0 ] || skip "needs root (it starts daemons / creates network namespaces)"
-  local tool
-  for tool in "$@"; do
-    command -v "$tool" >/dev/null 2>&1 || skip "'$tool' not found (scripts/install-deps.sh installs it)"
-  done
+  local missing
+  missing=$(cl_missing "$@")
+  [ -z "$missing" ] || skip "$missing"
+}
+
+# Skips unless the cluster script (local-slurm.sh, netns-hosts.sh) says this machine can run it.
+require_cluster_script() {
+  local reason
+  reason=$("$SOURCE_DIR/scripts/cluster/$1" check 2>&1) || skip "$reason"
+}
+
+# The EXIT trap of a test that brings a cluster up in its work directory WORK:
+#   trap 'finish_cluster_test $? "$work" FILE...' EXIT
+# tears the cluster down with the test's tear_down function (its failure fails the test), shows the
+# end of each FILE that exists when the test failed, removes WORK and exits with the test's status.
+finish_cluster_test() {
+  local status=$1 work=$2 f
+  shift 2
+  tear_down > /dev/null 2>&1 || status=1
+  if [ "$status" -ne 0 ]; then
+    for f in "$@"; do
+      [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
+    done
+  fi
+  rm -rf "$work"
+  exit "$status"
 }
 
 # In the sanitizer build, Open MPI's runtime keeps allocations until exit, many of them inside
@@ -40,7 +64,7 @@ allow_mpi_as_root() {
 # registered. As a --kernels value (a glob, so a kernel that cannot split a problem across this many
 # ranks is skipped with its reason rather than refused), and as the ids the records will carry.
 test_kernel_patterns() {
-  if [ -n "$(test_kernel_ids "$1" | tr ',' '\n' | grep '\.mpi$')" ]; then echo 'mha.blocked.omp,mha.*.mpi'
+  if [[ ",$(test_kernel_ids "$1")," == *.mpi,* ]]; then echo 'mha.blocked.omp,mha.*.mpi'
   else echo mha.blocked.omp; fi
 }
 test_kernel_ids() {
@@ -55,5 +79,5 @@ TEST_PROBLEMS=b1_h4_sq67_d24,b2_h4_hk2_sq45_d24_causal
 TEST_RUN_ARGS=(--check --min-time 0 --min-reps 2 --warmup 0)
 
 # The test's one argument, the attnbench program, as an absolute path (as the job scripts record it).
-[ $# -ge 1 ] && [ -x "$1" ] || { echo "usage: bash $0 ATTNBENCH (the built program)" >&2; exit 2; }
+{ [ $# -ge 1 ] && [ -x "$1" ]; } || { echo "usage: bash $0 ATTNBENCH (the built program)" >&2; exit 2; }
 ATTNBENCH=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")

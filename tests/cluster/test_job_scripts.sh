@@ -4,6 +4,7 @@
 # whose second step fails: the first step's records stay, the summary names the failure, exit 1.
 #   bash test_job_scripts.sh ATTNBENCH
 set -euo pipefail
+# shellcheck source=tests/cluster/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 command -v mpirun >/dev/null 2>&1 || skip "mpirun not found (scripts/install-deps.sh installs Open MPI)"
 command -v python3 >/dev/null 2>&1 || skip "python3 not found"

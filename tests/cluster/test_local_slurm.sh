@@ -7,27 +7,19 @@
 # killed).
 #   bash test_local_slurm.sh ATTNBENCH
 set -euo pipefail
+# shellcheck source=tests/cluster/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-require_root_and_tools slurmctld slurmd sbatch scontrol munge runuser ss flock python3
-[ -x /usr/sbin/munged ] || skip "/usr/sbin/munged not found (scripts/install-deps.sh installs munge)"
+require_cluster_script local-slurm.sh
+require_root_and_tools sbatch python3
 
 work=$(mktemp -d /tmp/attnbench-test-slurm.XXXXXX)
 chmod 755 "$work"
-cleanup() {
-  local status=$?
-  "$SOURCE_DIR/scripts/cluster/local-slurm.sh" down "$work/cluster" > /dev/null 2>&1 || status=1
-  if [ "$status" -ne 0 ]; then
-    for f in "$work"/*job.out "$work"/*run/summary.txt "$work"/*run/steps/*.err "$work"/cluster/log/*.log; do
-      [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-    done
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
+tear_down() { "$SOURCE_DIR/scripts/cluster/local-slurm.sh" down "$work/cluster"; }
+trap 'finish_cluster_test $? "$work" "$work"/*job.out "$work"/*run/summary.txt "$work"/*run/steps/*.err "$work"/cluster/log/*.log' EXIT
 trap 'exit 130' INT TERM
 
 "$SOURCE_DIR/scripts/cluster/local-slurm.sh" up "$work/cluster" --owner $$
+# shellcheck source=/dev/null  # written by local-slurm.sh up, just above
 source "$work/cluster/env"
 kernels=$(test_kernel_patterns "$ATTNBENCH")
 kernel_ids=$(test_kernel_ids "$ATTNBENCH")
@@ -58,7 +50,7 @@ wait_for_job() {
     case "$state" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.5 ;; *) break ;; esac
   done
   exit_code=$(scontrol show job "$id" | sed -n 's/.* ExitCode=\([0-9:]*\).*/\1/p')
-  [ "$state" = COMPLETED ] && [ "$exit_code" = 0:0 ] ||
+  { [ "$state" = COMPLETED ] && [ "$exit_code" = 0:0 ]; } ||
     fail "job $id ended $state (exit $exit_code) after $SECONDS s; expected COMPLETED with exit 0"
   echo "$TEST_NAME: job $id finished after $SECONDS s"
 }

@@ -6,26 +6,19 @@
 # the reaper itself is checked too.
 #   bash test_netns_hosts.sh ATTNBENCH
 set -euo pipefail
+# shellcheck source=tests/cluster/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-require_root_and_tools ip unshare sysctl mpirun python3
-unshare --net true 2>/dev/null || skip "cannot create network namespaces here (needs CAP_SYS_ADMIN)"
+require_cluster_script netns-hosts.sh
+require_root_and_tools mpirun python3
 allow_mpi_as_root
 
 work=$(mktemp -d /tmp/attnbench-test-netns.XXXXXX)
-cleanup() {
-  local status=$?
-  for net in "$work"/net*; do
-    "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" down "$net" > /dev/null 2>&1 || status=1
-  done
-  if [ "$status" -ne 0 ]; then
-    for f in "$work/sweep.log" "$work/run/summary.txt" "$work"/run/steps/*.err; do
-      [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
-    done
-  fi
-  rm -rf "$work"
-  exit "$status"
+tear_down() {
+  local net status=0
+  for net in "$work"/net*; do "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" down "$net" || status=1; done
+  return "$status"
 }
-trap cleanup EXIT
+trap 'finish_cluster_test $? "$work" "$work/sweep.log" "$work/run/summary.txt" "$work"/run/steps/*.err' EXIT
 trap 'exit 130' INT TERM
 
 "$SOURCE_DIR/scripts/cluster/netns-hosts.sh" up "$work/net" --owner $$
