@@ -65,7 +65,7 @@ CaseSettings settings_for(const Kernel& kernel, ProblemData& data, const CaseOpt
 }
 
 /// The figures derived from a measured (or skipped) case: work, seed, inputs, roofline.
-void complete(CaseOutcome& c, ProblemData& data, const CaseOptions& o) {
+void complete(CaseOutcome& c, const ProblemData& data, const CaseOptions& o) {
   const Op op = c.kernel->info().op;
   // A padding mask's work counts only the valid keys of the inputs used.
   c.work = flops(op, data.problem(), data.kv_lengths(op));
@@ -96,6 +96,7 @@ std::vector<CaseOutcome> execute_cases_interleaved(const std::vector<const Kerne
   std::vector<CaseOutcome> measured = run_cases_interleaved(data.problem(), cases, seed);
   std::vector<CaseOutcome> result;
   std::size_t next = 0;
+  // cppcheck-suppress constVariable ; *c is moved from: a const reference would silently copy it
   for (std::optional<CaseOutcome>& c : outcomes) {
     result.push_back(c ? std::move(*c) : std::move(measured[next++]));
     complete(result.back(), data, o);

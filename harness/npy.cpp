@@ -201,6 +201,7 @@ class HeaderParser {
     const char quote = peek();
     if (quote != '\'' && quote != '"') fail("expected " + what);
     const std::size_t start = ++pos_;
+    // cppcheck-suppress knownConditionTrueFalse ; peek() reads pos_, which ++pos_ above has advanced
     while (!at_end() && peek() != quote) {
       if (peek() == '\\' || peek() == '\n') fail("unsupported character in a string");
       ++pos_;

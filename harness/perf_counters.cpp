@@ -43,7 +43,7 @@ std::vector<pid_t> threads_of_this_process() {
 int paranoid_level() {
   std::ifstream in("/proc/sys/kernel/perf_event_paranoid");
   int level = 0;
-  return in >> level ? level : 99;
+  return (in >> level) ? level : 99;
 }
 
 /// One counter per (event, thread), each inheriting into the threads its thread creates later.

@@ -20,8 +20,8 @@ namespace {
 
 int read_int(const std::string& path) {
   std::ifstream in(path);
-  int value = -1;
-  return in >> value ? value : -1;
+  int value = 0;
+  return (in >> value) ? value : -1;
 }
 
 std::string cpu_list(const std::vector<CpuPlace>& places) {

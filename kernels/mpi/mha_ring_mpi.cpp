@@ -69,8 +69,8 @@ class Ring final : public PreparedKernel {
         comm_.ring_shift_start(blocks_[0].data(), block_floats(r), blocks_[1].data(), block_floats((r + P - 1) % P),
                                "ring_step");
         comm_.ring_shift_finish();
-        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (i > 0) isolated_step_ = std::min(isolated_step_, t);
+        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (i > 0) isolated_step_ = std::min(isolated_step_, took);
       }
       comm_.log().reset();
     }

@@ -28,6 +28,7 @@ struct Aligned64 {
   using value_type = T;
   Aligned64() = default;
   template <class U>
+  // cppcheck-suppress noExplicitConstructor ; the rebinding conversion an allocator must have (as std::allocator)
   Aligned64(const Aligned64<U>&) {}  // NOLINT: rebinding, as std::allocator
   T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
   void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t(64)); }

@@ -70,7 +70,7 @@ int PhaseRecorder::threads() const {
 }
 
 void PhaseRecorder::reset() {
-  for (auto& s : slots_)
+  for (const auto& s : slots_)
     if (s) {
       s->ns.fill(0), s->calls.fill(0);
       s->events.clear();

@@ -78,7 +78,7 @@ const Kernel* find_kernel(std::string_view id) {
 std::vector<std::string> closest_kernel_ids(std::string_view id, std::size_t count) {
   std::vector<std::pair<std::size_t, std::string>> ranked;
   for (const Kernel* k : registry()) ranked.emplace_back(edit_distance(id, k->id()), k->id());
-  std::stable_sort(ranked.begin(), ranked.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < ranked.size() && i < count; ++i) ids.push_back(ranked[i].second);
   return ids;

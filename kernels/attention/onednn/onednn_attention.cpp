@@ -127,12 +127,12 @@ struct Plan {
     return most;
   }
   std::string summary() const {
-    std::string s = std::string(to_string(strategy)) + ": qk=" + qk.impl_info_str() +
-                    " softmax=" + softmax.impl_info_str() + " pv=" + pv.impl_info_str();
-    if (score_w) s += std::string(" score_w=") + score_w.impl_info_str();
-    if (proj_q) s += std::string(" proj=") + proj_q.impl_info_str() + "," + proj_k.impl_info_str() + "," +
-                     proj_v.impl_info_str() + "," + proj_o.impl_info_str();
-    return s;
+    std::string text = std::string(to_string(strategy)) + ": qk=" + qk.impl_info_str() +
+                       " softmax=" + softmax.impl_info_str() + " pv=" + pv.impl_info_str();
+    if (score_w) text += std::string(" score_w=") + score_w.impl_info_str();
+    if (proj_q) text += std::string(" proj=") + proj_q.impl_info_str() + "," + proj_k.impl_info_str() + "," +
+                        proj_v.impl_info_str() + "," + proj_o.impl_info_str();
+    return text;
   }
 };
 
