@@ -18,7 +18,17 @@ bool comparable(const CaseRecord& c) {
   return c.family == "cnn" || c.family == "rnn";
 }
 
-std::string family_of(const CaseRecord& c) { return c.family.empty() ? c.op : c.family; }
+/// The line a record is compared on: its family, with conv1d stacks apart from single layers. A single k=3
+/// layer sees 3 tokens; the stack whose receptive field covers the sequence (`--layers cover`) is the CNN that,
+/// like attention and an RNN, lets every position see the whole sequence, at `layers` times the cost. Pooling
+/// both under "cnn" would compare attention with the cheap layer alone.
+std::string family_of(const CaseRecord& c) {
+  const std::string family = c.family.empty() ? c.op : c.family;
+  return family == "cnn" && c.layers > 1 ? "cnn stack" : family;
+}
+
+/// Two lines of one family (a layer and its stack) are not a comparison the section is for.
+bool same_family(const std::string& a, const std::string& b) { return a.substr(0, a.find(' ')) == b.substr(0, b.find(' ')); }
 
 /// The fastest kernel of one family at each length of a matched group.
 using BestByLength = std::map<std::int64_t, const CaseRecord*>;
@@ -46,7 +56,7 @@ void section_families(ReportContext& ctx, std::vector<Block>& out) {
   Table leads{{"matched shape", "faster", "slower", "lengths", "ratio range", "records"}, {false, false, false, true, true, false}, {}};
   for (const auto& [shape, group] : group_by(cases, match)) {
     std::set<std::string> families;
-    for (const CaseRecord* c : group) families.insert(family_of(*c));
+    for (const CaseRecord* c : group) families.insert(c->family.empty() ? c->op : c->family);
     if (families.size() < 2) continue;
     // Series per kernel (and variant, when one kernel ran several variants of the shape).
     const auto series = group_by(group, [&](const CaseRecord& c) { return c.kernel + '\x1f' + ctx.context(c, Axis::seq, false); });
@@ -81,35 +91,45 @@ void section_families(ReportContext& ctx, std::vector<Block>& out) {
     // Crossovers between each pair of families' fastest kernels, only where measured lengths bracket one.
     for (auto a = best.begin(); a != best.end(); ++a)
       for (auto b = std::next(a); b != best.end(); ++b) {
+        if (same_family(a->first, b->first)) continue;
         std::vector<std::int64_t> common;
         for (const auto& [len, c] : a->second)
           if (b->second.count(len)) common.push_back(len);
         if (common.empty()) continue;
         const auto lr = [&](std::int64_t len) { return std::log(*a->second.at(len)->median_s / *b->second.at(len)->median_s); };
         bool crossed = false;
-        for (std::size_t i = 0; i + 1 < common.size(); ++i) {
-          const double l0 = lr(common[i]), l1 = lr(common[i + 1]);
-          if (!(l0 * l1 < 0)) continue;
-          crossed = true;
-          const double x0 = std::log(double(common[i])), x1 = std::log(double(common[i + 1]));
-          const double len = std::exp(x0 + (x1 - x0) * l0 / (l0 - l1));
-          const bool a_first = l0 < 0;
-          const CaseRecord *a0 = a->second.at(common[i]), *b0 = b->second.at(common[i]), *a1 = a->second.at(common[i + 1]),
-                           *b1 = b->second.at(common[i + 1]);
-          const std::string below = a_first ? a->first : b->first, above = a_first ? b->first : a->first;
-          crossings.rows.push_back({shape, below + " (" + (a_first ? a0 : b0)->kernel + ")", above + " (" + (a_first ? b1 : a1)->kernel + ")",
-                                    "~" + fmt_sig(len) + " (between " + std::to_string(common[i]) + " and " + std::to_string(common[i + 1]) + ")",
-                                    cite(*a0) + ", " + cite(*b0) + ", " + cite(*a1) + ", " + cite(*b1)});
-          Text t;
-          t.plain(shape + ": " + above + " (").code((a_first ? b1 : a1)->kernel).plain(") overtakes " + below + " (")
-              .code((a_first ? a0 : b0)->kernel).plain(") at a sequence length of about " + fmt_sig(len) + ", between the measured " +
-                                                       std::to_string(common[i]) + " and " + std::to_string(common[i + 1]) + " (")
-              .code(cite(*a0) + ", " + cite(*b0) + ", " + cite(*a1) + ", " + cite(*b1)).plain(")");
-          ctx.finding(t);
+        // Walk the sign of log(a/b) from one length where one side leads to the next; a tie measured at a
+        // length in between (log ratio exactly 0) is the crossover itself, at that length.
+        std::size_t i = 0;
+        while (i < common.size() && lr(common[i]) == 0) ++i;
+        for (std::size_t j = i + 1; j < common.size(); ++j) {
+          const double l1 = lr(common[j]);
+          if (l1 == 0) continue;
+          const double l0 = lr(common[i]);
+          if (l0 * l1 < 0) {
+            crossed = true;
+            const double x0 = std::log(double(common[i])), x1 = std::log(double(common[j]));
+            const double len = j == i + 1 ? std::exp(x0 + (x1 - x0) * l0 / (l0 - l1)) : double(common[i + 1]);
+            const bool a_first = l0 < 0;
+            const CaseRecord *a0 = a->second.at(common[i]), *b0 = b->second.at(common[i]), *a1 = a->second.at(common[j]),
+                             *b1 = b->second.at(common[j]);
+            const std::string below = a_first ? a->first : b->first, above = a_first ? b->first : a->first;
+            crossings.rows.push_back({shape, below + " (" + (a_first ? a0 : b0)->kernel + ")", above + " (" + (a_first ? b1 : a1)->kernel + ")",
+                                      "~" + fmt_sig(len) + " (between " + std::to_string(common[i]) + " and " + std::to_string(common[j]) + ")",
+                                      cite(*a0) + ", " + cite(*b0) + ", " + cite(*a1) + ", " + cite(*b1)});
+            Text t;
+            t.plain(shape + ": " + above + " (").code((a_first ? b1 : a1)->kernel).plain(") overtakes " + below + " (")
+                .code((a_first ? a0 : b0)->kernel).plain(") at a sequence length of about " + fmt_sig(len) + ", between the measured " +
+                                                         std::to_string(common[i]) + " and " + std::to_string(common[j]) + " (")
+                .code(cite(*a0) + ", " + cite(*b0) + ", " + cite(*a1) + ", " + cite(*b1)).plain(")");
+            ctx.finding(t);
+          }
+          i = j;
         }
         if (crossed) continue;
         // No crossover in the measured range: say who leads and by how much, without extrapolating.
-        const bool a_leads = lr(common.front()) < 0;
+        const auto first_lead = std::find_if(common.begin(), common.end(), [&](std::int64_t len) { return lr(len) != 0; });
+        const bool a_leads = first_lead != common.end() && lr(*first_lead) < 0;
         double lo = HUGE_VAL, hi = 0;
         for (std::int64_t len : common) {
           const double r = std::exp(a_leads ? -lr(len) : lr(len));
@@ -135,7 +155,8 @@ void section_families(ReportContext& ctx, std::vector<Block>& out) {
   }
   out.push_back(Heading{2, "Attention vs CNN vs RNN", "families"});
   out.push_back(Paragraph{Text("Matched shapes: the same batch, sequence length and model width D = heads x head_dim, on the same "
-                               "threads and ranks. Crossovers compare each family's fastest kernel at each length; a crossover "
+                               "threads and ranks; conv1d stacks (cnn stack) apart from single layers. Crossovers compare each family's "
+                               "fastest kernel at each length; a crossover "
                                "length is interpolated on log-log scale between the two measured lengths that bracket it, and "
                                "is stated only when such a bracket exists.")});
   out.insert(out.end(), blocks.begin(), blocks.end());
@@ -154,7 +175,7 @@ void section_families(ReportContext& ctx, std::vector<Block>& out) {
     if (!s) continue;
     threads.rows.push_back({family_of(*c), c->kernel, c->problem_str, std::to_string(c->threads), fmt_speed_up(*s),
                             c->sequential_steps ? fmt_sig(*c->sequential_steps, 6) : "", cite(*base) + ", " + cite(*c)});
-    const std::string key = c->kernel + " " + std::to_string(c->threads) + " thr" + ctx.origin(*c);
+    const std::string key = c->kernel + (c->layers > 1 ? " stack " : " ") + std::to_string(c->threads) + " thr" + ctx.origin(*c);
     auto [it, added] = by_kernel.emplace(key, PlotSeries{key, {}, ctx.color(c->kernel)});
     it->second.points.push_back({double(c->seq_q), s->ratio});
   }

@@ -344,6 +344,55 @@ TEST(Report, CrossoverIsInterpolatedOnLogScaleBetweenBracketingLengths) {
   EXPECT_EQ(md2.find("overtakes"), std::string::npos);
   EXPECT_NE(md2.find("attention is faster than rnn at every measured length (64-256), by 1.25x to 5.00x; no crossover"), std::string::npos)
       << md2.substr(md2.find("## Findings"), 2000);
+  // A tie measured exactly at a length (RNN t = 2 us (L/64): equal at 128) is the crossover, at that length.
+  std::ofstream tie_out(tmp / "z.jsonl");
+  for (std::size_t i = 0; i < 5; ++i) {
+    set_median(rnn[i], 2e-6 * rnn[i]["problem"]["seq_kv"].get<double>() / 64);
+    tie_out << attention[i].dump() << "\n" << rnn[i].dump() << "\n";
+  }
+  tie_out.close();
+  ASSERT_EQ(report(tmp.path(), "z.jsonl -o out3", tmp).code, 0);
+  const std::string md3 = slurp(tmp / "out3" / "report.md");
+  EXPECT_NE(md3.find("rnn (rnn.lstm.serial) overtakes attention (mha.blocked.serial) at a sequence length of about 128, "
+                     "between the measured 64 and 256"),
+            std::string::npos)
+      << md3.substr(md3.find("## Findings"), 2000);
+}
+
+TEST(Report, ConvStacksAreComparedApartFromSingleLayers) {
+  // A covering conv stack sees the whole sequence as attention does; a single k=3 layer does not. Pooled
+  // under "cnn", the cheap layer would hide the stack: attention t = 1 us (L/64)^2, one layer 0.75 us (L/64),
+  // a 4-layer stack 4x the layer. The stack overtakes attention at L/64 = 3, L = 192.
+  TempDir tmp("report-stack");
+  std::ofstream out(tmp / "x.jsonl");
+  std::vector<json> attention = one_thread_series("mha.blocked.serial"), conv = one_thread_series("cnn.conv1d.serial");
+  ASSERT_EQ(conv.size(), 5u);
+  for (json& j : attention) {
+    const double l = j["problem"]["seq_kv"].get<double>() / 64;
+    set_median(j, 1e-6 * l * l);
+    out << j.dump() << "\n";
+  }
+  for (json& j : conv) {
+    const double l = j["problem"]["seq_kv"].get<double>() / 64;
+    set_median(j, 0.75e-6 * l);
+    out << j.dump() << "\n";
+    j["problem"]["layers"] = 4;
+    j["problem_str"] = j["problem_str"].get<std::string>() + "_ly4";
+    set_median(j, 3e-6 * l);
+    out << j.dump() << "\n";
+  }
+  out.close();
+  const CommandResult r = report(tmp.path(), "x.jsonl -o out", tmp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string md = slurp(tmp / "out" / "report.md");
+  const std::string findings = md.substr(md.find("## Findings"), md.find("\n## ", md.find("## Findings") + 3) - md.find("## Findings"));
+  EXPECT_NE(findings.find("cnn stack (cnn.conv1d.serial) overtakes attention (mha.blocked.serial) at a sequence length of about 192"),
+            std::string::npos)
+      << findings;
+  EXPECT_NE(findings.find("cnn is faster than attention at every measured length"), std::string::npos) << findings;
+  // A layer and its own stack are not one of the section's comparisons.
+  EXPECT_EQ(findings.find("cnn is faster than cnn stack"), std::string::npos) << findings;
+  EXPECT_EQ(findings.find("cnn stack is faster than cnn"), std::string::npos) << findings;
 }
 
 TEST(Report, ResultsFromTwoMachinesAreLabelledAndWarnedAbout) {
