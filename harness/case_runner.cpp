@@ -188,6 +188,7 @@ CaseOutcome run_case(const Problem& p, const Kernel& kernel, const TensorSet& in
 std::vector<CaseOutcome> run_cases_interleaved(const Problem& p, const std::vector<InterleavedCase>& cases,
                                                std::uint64_t seed) {
   std::vector<std::unique_ptr<CaseRun>> runs;
+  runs.reserve(cases.size());
   for (const InterleavedCase& c : cases) runs.push_back(std::make_unique<CaseRun>(p, *c.kernel, *c.inputs, c.settings));
   // active[i]: case i still wants repetitions. Every rank holds the same flags: an mpi kernel's rule
   // sees the same combined times everywhere, and rank 0 sends its flag for the kernels it runs alone.

@@ -76,6 +76,7 @@ struct NetworkCalibration {
   int host_count() const;
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's destructor can allocate; not our code
 struct MachineProfile {
   nlohmann::json provenance;                 ///< as results records carry it (provenance.hpp), of rank 0
   int cores = 0;                             ///< logical CPUs of the (rank 0) host measured

@@ -106,7 +106,7 @@ void RepetitionLoop::repeat() {
   double flush_seconds = 0;
   const double elapsed = call(true, &flush_seconds);
   samples_.push_back(elapsed);
-  rule_.add(elapsed, flush_seconds);
+  rule_.add(elapsed, flush_seconds);  // NOLINT(readability-suspicious-call-argument): (seconds, untimed_seconds)
 }
 
 Measurement RepetitionLoop::result() const {

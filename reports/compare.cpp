@@ -220,6 +220,7 @@ std::vector<GroupSummary> summarize_groups(const std::vector<CaseComparison>& ca
     all.add(c);
   }
   std::vector<GroupSummary> groups;
+  groups.reserve(tallies.size() + 1);
   for (GroupTally& t : tallies) groups.push_back(t.done());
   groups.push_back(all.done());
   return groups;

@@ -27,6 +27,7 @@ struct GbenchRun {
   std::vector<std::size_t> rows;  ///< indices into GbenchFile::rows of this run's rows
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's destructor can allocate; not our code
 struct GbenchFile {
   nlohmann::json context;          ///< the file's "context" object (machine, library, custom context)
   std::vector<nlohmann::json> rows;  ///< the "benchmarks" array as written

@@ -31,7 +31,7 @@ ResultSet set_of(std::vector<ResultCase> cases) {
   return s;
 }
 
-Comparison compare_one(ResultCase base, ResultCase fresh, CompareOptions o = {}) {
+Comparison compare_one(ResultCase base, ResultCase fresh, const CompareOptions& o = {}) {
   return compare(set_of({std::move(base)}), set_of({std::move(fresh)}), o);
 }
 
