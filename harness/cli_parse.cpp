@@ -3,12 +3,20 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 #include "attnbench/edit_distance.hpp"
 #include "exit_codes.hpp"
 
 namespace attnbench {
 namespace {
+
+/// `x` as written by a person: 1e-09, 0.5, 86400 (std::to_string would print 0.000000 for 1e-9).
+std::string shortest(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
 
 std::vector<std::string> long_names(const po::options_description& options) {
   std::vector<std::string> names;
@@ -68,8 +76,8 @@ double parse_double(const std::string& option, const std::string& text, double m
   if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(value))
     throw UsageError(option + ": expected a number, got '" + text + "'");
   if (value < min || value > max)
-    throw UsageError(option + ": " + text + " is out of range; expected a number in [" + std::to_string(min) + ", " +
-                     std::to_string(max) + "]");
+    throw UsageError(option + ": " + text + " is out of range; expected a number in [" + shortest(min) + ", " +
+                     shortest(max) + "]");
   return value;
 }
 
@@ -78,7 +86,9 @@ std::vector<std::string> split_list(const std::string& option, const std::string
   std::size_t start = 0;
   for (std::size_t i = 0; i <= text.size(); ++i)
     if (i == text.size() || text[i] == ',') {
-      if (i == start) throw UsageError(option + ": empty item in list '" + text + "'");
+      if (i == start)
+        throw UsageError(option + (text.empty() ? ": empty item: no value given; give one, or several separated by commas"
+                                                : ": empty item in list '" + text + "'; remove the extra comma"));
       items.push_back(text.substr(start, i - start));
       start = i + 1;
     }

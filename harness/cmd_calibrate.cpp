@@ -5,7 +5,9 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -93,11 +95,30 @@ void write_profile(const fs::path& out, const nlohmann::json& profile) {
     std::ofstream f(tmp);
     f << profile.dump(2) << "\n";
     f.close();
-    if (!f) throw UsageError("--out: cannot write '" + tmp.string() + "' (does the directory exist and is it writable?)");
+    if (!f) {
+      const std::string reason = std::strerror(errno);
+      fs::remove(tmp, ec);  // no half-written profile left behind
+      throw UsageError("--out: cannot write '" + tmp.string() + "': " + reason + "; choose a writable --out");
+    }
   }
   if (fs::exists(out)) fs::rename(out, out.string() + ".prev", ec);
   fs::rename(tmp, out, ec);
   if (ec) throw UsageError("--out: cannot move the profile into '" + out.string() + "': " + ec.message());
+}
+
+/// Fails now, not after minutes of measuring, when the profile could not be written to `out`: its
+/// directory cannot be created or a file cannot be created there. Leaves nothing behind.
+void check_writable(const fs::path& out) {
+  std::error_code ec;
+  if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
+  const fs::path tmp = out.string() + ".tmp";
+  const bool existed = fs::exists(tmp, ec);
+  errno = 0;
+  if (fs::is_directory(out, ec) || !std::ofstream(tmp, std::ios::app))
+    throw UsageError("--out: cannot write the profile to '" + out.string() + "': " +
+                     (fs::is_directory(out, ec) ? std::string("it is a directory") : std::strerror(errno)) +
+                     "; choose a writable --out FILE");
+  if (!existed) fs::remove(tmp, ec);
 }
 
 void print_compute(const MachinePeak& peak) {
@@ -154,6 +175,9 @@ int cmd_calibrate(const std::vector<std::string>& args, const MpiSession& mpi) {
     throw UsageError(e.what());
   }
   const bool network = mpi.active() && mpi.size() > 1 && s.measure_network;
+  mpi.collectively([&] {  // rank 0 checks; every rank stops on its error
+    if (mpi.is_root()) check_writable(s.out);
+  });
 
   MachineProfile profile;
   profile.quick = s.quick;

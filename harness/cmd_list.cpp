@@ -58,8 +58,12 @@ int cmd_list(const std::vector<std::string>& args) {
   }
   const std::string pattern = vm["kernel"].as<std::string>();
   const std::vector<const Kernel*> kernels = select_kernels(pattern);
-  if (kernels.empty())
-    throw UsageError("no kernel matches '" + pattern + "'; run 'attnbench list' to see all");
+  if (kernels.empty()) {
+    std::string close;  // a misspelled id gets its nearest ids, as run and profile give them
+    if (!pattern.empty() && pattern.find_first_of("*?,") == std::string::npos)
+      for (const std::string& c : closest_kernel_ids(pattern)) close += (close.empty() ? "; closest: " : ", ") + c;
+    throw UsageError("no kernel matches '" + pattern + "'" + close + " (run 'attnbench list' to see all)");
+  }
   if (vm["json"].as<bool>()) {
     nlohmann::json all = nlohmann::json::array();
     for (const Kernel* k : kernels) all.push_back(kernel_json(*k));

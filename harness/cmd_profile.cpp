@@ -1,6 +1,8 @@
 // `attnbench profile`: one kernel on one problem, measured, then measured again with its phases
 // recorded (profile_case.hpp): phase table, rates against the roofline, hardware counters, and
 // optionally a Perfetto trace (--trace) and a results record with a `profile` object (--out).
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -159,18 +161,27 @@ int cmd_profile(const std::vector<std::string>& args, const MpiSession& mpi) {
   if (!mpi.is_root()) return r.outcome.status == CaseStatus::failed ? kExitCheckFailed : kExitOk;
 
   print_profile(std::cout, r);
+  std::string trace_error;  // reported after the record is written: a full disk must not lose the measurement
   if (trace && r.profiled) {
     write_trace_json(*trace, r.traces,
                      {{"kernel", s.kernel->id()}, {"problem", s.problem.str()}, {"threads", r.outcome.threads},
                       {"ranks", r.ranks}, {"profiled_calls", r.profiled->repetitions},
                       {"events_dropped", r.trace_dropped}, {"version", prov.value("version", "")}});
     trace->close();
-    std::cout << "  trace     " << *s.trace << ": " << r.trace_kept << " events";
-    if (r.trace_dropped > 0)
-      std::cout << " (" << r.trace_dropped << " over the cap of " << r.per_thread_cap
-                << " per thread not shown: tile-level qk/softmax/pv first; the phase totals above are exact; "
-                   "raise --trace-events to keep more)";
-    std::cout << "; open it in ui.perfetto.dev\n";
+    if (!*trace) {
+      trace_error = "--trace: cannot write '" + *s.trace + "': " + std::strerror(errno) +
+                    "; free disk space or choose another --trace (the profile is printed above" +
+                    (results ? " and recorded in --out)" : ")");
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(*s.trace, ec)) std::filesystem::remove(*s.trace, ec);  // cut off: unreadable
+    } else {
+      std::cout << "  trace     " << *s.trace << ": " << r.trace_kept << " events";
+      if (r.trace_dropped > 0)
+        std::cout << " (" << r.trace_dropped << " over the cap of " << r.per_thread_cap
+                  << " per thread not shown: tile-level qk/softmax/pv first; the phase totals above are exact; "
+                     "raise --trace-events to keep more)";
+      std::cout << "; open it in ui.perfetto.dev\n";
+    }
   }
   if (trace && !r.profiled) {  // nothing was profiled: leave no empty file behind
     trace->close();
@@ -181,6 +192,7 @@ int cmd_profile(const std::vector<std::string>& args, const MpiSession& mpi) {
     if (r.profiled) record["profile"] = profile_json(r);
     results->append(record);
   }
+  if (!trace_error.empty()) throw UsageError(trace_error);
   return r.outcome.status == CaseStatus::failed ? kExitCheckFailed : kExitOk;
 }
 

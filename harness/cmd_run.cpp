@@ -142,7 +142,8 @@ void preflight(const Settings& s) {
     std::error_code ec;
     fs::create_directories(*s.save_output, ec);
     if (ec || !fs::is_directory(*s.save_output))
-      throw UsageError("--save-output: cannot create directory '" + s.save_output->string() + "': " + ec.message());
+      throw UsageError("--save-output: cannot create directory '" + s.save_output->string() + "': " +
+                       (ec ? ec.message() : "a file is in the way") + "; choose another --save-output");
   }
 }
 

@@ -187,12 +187,19 @@ MachineProfile load_machine_profile(const std::filesystem::path& path) {
   try {
     j = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number beyond a double
-    throw ProfileError(path.string() + ": not valid JSON (" + e.what() + ")");
+    const std::string what = e.what();               // "[json.exception.parse_error.101] parse error at ..."
+    const std::size_t at = what.find("] ");
+    throw ProfileError(path.string() + ": not valid JSON (" + (at == std::string::npos ? what : what.substr(at + 2)) +
+                       "); write a new profile with 'attnbench calibrate --out " + path.string() + "'");
   }
   try {
     return machine_profile_from_json(j);
   } catch (const ProfileError& e) {
-    throw ProfileError(path.string() + ": " + e.what());
+    const std::string what = e.what();
+    throw ProfileError(path.string() + ": " + what +
+                       (what.find("attnbench calibrate") == std::string::npos
+                            ? "; write a new profile with 'attnbench calibrate --out " + path.string() + "'"
+                            : ""));
   }
 }
 

@@ -1,5 +1,8 @@
 // attnbench: benchmark and profile multi-head attention (and CNN/RNN baselines) on CPUs and clusters.
 // Sub-commands in the style of git; exit status 0 ok, 1 a check failed, 2 bad input.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -33,10 +36,9 @@ Exit status: 0 success, 1 a correctness check failed, 2 bad input.
 
 int dispatch(const std::vector<std::string>& words, const attnbench::MpiSession& mpi) {
   using namespace attnbench;
-  if (words.empty()) {
-    std::cerr << kUsage;
-    return kExitBadInput;
-  }
+  if (words.empty())
+    throw UsageError("no command given: name one of list, run, sweep, profile, calibrate, project, report, compare "
+                     "(see 'attnbench --help')");
   const std::string& command = words.front();
   const std::vector<std::string> args(words.begin() + 1, words.end());
   if (command == "-h" || command == "--help" || command == "help") {
@@ -71,7 +73,13 @@ int main(int argc, char** argv) {
     // Rank 0's command line on every rank: mismatched options across ranks are impossible.
     const std::vector<std::string> words = mpi.broadcast_from_root(std::vector<std::string>(argv + 1, argv + argc));
     try {
-      return dispatch(words, mpi);
+      const int status = dispatch(words, mpi);
+      // Output that never arrived (stdout on a full disk, /dev/full, a closed pipe) must not read as
+      // success: a CI gate or script would take the empty report for a good one.
+      if (std::cout.flush(), std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout)
+        throw UsageError(std::string("cannot write to standard output: ") + std::strerror(errno) +
+                         "; check where it is redirected (a full disk?) and run again");
+      return status;
     } catch (const UsageError& e) {
       if (mpi.is_root()) std::cerr << "attnbench: error: " << e.what() << "\n";
       return kExitBadInput;
@@ -79,8 +87,7 @@ int main(int argc, char** argv) {
       if (mpi.is_root()) std::cerr << "attnbench: error: " << e.what() << "\n";
       return kExitBadInput;
     } catch (const ResultsFileError& e) {
-      if (mpi.is_root())
-        std::cerr << "attnbench: error: " << e.what() << " (records written before this point are intact)\n";
+      if (mpi.is_root()) std::cerr << "attnbench: error: " << e.what() << "\n";  // it says what is intact
       return kExitBadInput;
     }
   } catch (const std::exception& e) {

@@ -142,9 +142,14 @@ void ResultsFile::append(const nlohmann::json& record) {
 
   // Until this line is fully written and synced, the file may end in a torn line of our own.
   check_tail_ = true;
+  struct stat before {};
+  const bool sized = ::fstat(fd_, &before) == 0 && S_ISREG(before.st_mode);
   int err = write_all(fd_, line);
   if (err == 0) err = sync_file(fd_);
   if (err != 0) {
+    // A short write (disk full, a file size limit) leaves part of the line: cut it off, so the file
+    // holds exactly the records it held before (best effort; a reader skips a torn line anyway).
+    if (sized) (void)::ftruncate(fd_, before.st_size);
     throw ResultsFileError("cannot append to results file " + quoted(path_) + ": " + os_reason(err) + " (" +
                            write_fix(err) + ")");
   }

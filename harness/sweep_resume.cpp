@@ -1,6 +1,7 @@
 #include "sweep_resume.hpp"
 
 #include "build_info.hpp"
+#include "record.hpp"
 #include "results_file.hpp"
 #include "sweep_cases.hpp"
 
@@ -46,6 +47,12 @@ ResumeScan scan_for_resume(const std::filesystem::path& path, bool retry_failed)
   std::set<std::string> failed;
   for (const nlohmann::json& r : read_results(path, &scan.warnings)) {
     ++scan.records;
+    // Appending this build's records to a file of another schema would mix two formats in one file.
+    if (const auto version = r.find("schema_version");
+        version != r.end() && version->is_number_integer() && *version != kSchemaVersion)
+      throw ResultsFileError(path.string() + ": record " + std::to_string(scan.records) + " has schema_version " +
+                             version->dump() + " but this attnbench writes " + std::to_string(kSchemaVersion) +
+                             " (a newer or older attnbench wrote it); resume with that attnbench, or give a new --out");
     const std::optional<std::string> key = record_key(r);
     if (!key) {
       scan.warnings.push_back(path.string() + ": a record without problem_str, kernel, threads, ranks or provenance; "
@@ -57,7 +64,14 @@ ResumeScan scan_for_resume(const std::filesystem::path& path, bool retry_failed)
       ++scan.other_build;
       continue;
     }
-    const std::string status = r.value("status", "");
+    const auto status_field = r.find("status");  // not a string: not a record of a finished case
+    const std::string status = status_field != r.end() && status_field->is_string() ? status_field->get<std::string>() : "";
+    if (status != "ok" && status != "skipped" && status != "failed") {
+      scan.warnings.push_back(path.string() + ": record " + std::to_string(scan.records) + " has status " +
+                              (status_field == r.end() ? std::string("missing") : status_field->dump()) +
+                              ", not ok, skipped or failed; not counted as done");
+      continue;
+    }
     if (status == "failed" && retry_failed) {
       failed.insert(*key);
       continue;

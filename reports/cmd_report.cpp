@@ -35,8 +35,13 @@ void write_file(const fs::path& path, const std::string& text) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw UsageError("cannot write '" + tmp.string() + "': " + std::strerror(errno) + "; choose a writable -o directory");
     out << text;
-    out.flush();
-    if (!out) throw UsageError("cannot write '" + tmp.string() + "': " + std::strerror(errno));
+    out.close();
+    if (!out) {
+      const std::string reason = std::strerror(errno);
+      std::error_code ec;
+      fs::remove(tmp, ec);  // a cut-off file is left neither under its own name nor as .tmp
+      throw UsageError("cannot write '" + tmp.string() + "': " + reason + "; free disk space or choose another -o");
+    }
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <map>
+#include <type_traits>
 
 #include "result_set.hpp"
 
@@ -37,15 +38,29 @@ double real_time_s(const json& row, const std::string& where) {
   return value;
 }
 
+// An optional member of `row` that must have one JSON type: absent gives `fallback`; another type is an
+// error naming the member (json::value would throw a type_error that names neither file nor field).
+template <typename T>
+T optional_member(const json& row, const char* name, T fallback, const std::string& where) {
+  const auto it = row.find(name);
+  if (it == row.end()) return fallback;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) throw ResultSetError(where + ": \"" + name + "\" is " + it->dump() + ", not true or false");
+  } else {
+    if (!it->is_string()) throw ResultSetError(where + ": \"" + name + "\" is " + it->dump() + ", not a string");
+  }
+  return it->get<T>();
+}
+
 // The error of a run that did not complete: SkipWithError (error_occurred/error_message in every
 // version) or, from Google Benchmark 1.8, SkipWithMessage (skipped/skip_message).
-std::string row_error(const json& row) {
-  if (row.value("error_occurred", false)) {
-    const std::string message = row.value("error_message", std::string());
+std::string row_error(const json& row, const std::string& where) {
+  if (optional_member(row, "error_occurred", false, where)) {
+    const std::string message = optional_member(row, "error_message", std::string(), where);
     return message.empty() ? "the benchmark reported an error" : message;
   }
   if (const auto skipped = row.find("skipped"); skipped != row.end() && (skipped->is_boolean() ? skipped->get<bool>() : true)) {
-    const std::string message = row.value("skip_message", std::string());
+    const std::string message = optional_member(row, "skip_message", std::string(), where);
     return message.empty() ? "skipped by the benchmark" : message;
   }
   return "";
@@ -103,16 +118,16 @@ GbenchFile parse_gbench_json(const std::string& file, const std::string& text) {
     }
     run.rows.push_back(i);
     g.rows.push_back(row);
-    const std::string error = row_error(row);
+    const std::string error = row_error(row, where);
     if (!error.empty()) {
       run.error = error;
       continue;
     }
-    const std::string type = row.value("run_type", std::string("iteration"));
+    const std::string type = optional_member(row, "run_type", std::string("iteration"), where);
     if (type == "iteration") {
       run.samples_s.push_back(real_time_s(row, where));
     } else if (type == "aggregate") {
-      if (row.value("aggregate_name", std::string()) == "median") run.aggregate_median_s = real_time_s(row, where);
+      if (optional_member(row, "aggregate_name", std::string(), where) == "median") run.aggregate_median_s = real_time_s(row, where);
     } else {
       throw ResultSetError(where + ": unknown run_type \"" + type + "\" (iteration or aggregate)");
     }

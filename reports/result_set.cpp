@@ -120,7 +120,10 @@ void load_attnbench(const std::filesystem::path& path, ResultSet& set, std::map<
     if (status != "ok" && status != "skipped" && status != "failed")
       throw ResultSetError(where + ": unknown status \"" + status + "\" (ok, skipped or failed)");
     ResultCase& c = case_for(set, index, key);
-    merge_status(c, status, r.value("reason", std::string()));
+    const auto reason = r.find("reason");
+    if (reason != r.end() && !reason->is_string() && !reason->is_null())
+      throw ResultSetError(where + ": \"reason\" is " + reason->dump() + ", not a string (not an attnbench record?)");
+    merge_status(c, status, reason != r.end() && reason->is_string() ? reason->get<std::string>() : std::string());
     if (const auto time = r.find("time"); time != r.end() && time->is_object()) {
       const auto samples = time->find("samples_s");
       if (samples == time->end() || !samples->is_array())
@@ -137,7 +140,10 @@ void load_attnbench(const std::filesystem::path& path, ResultSet& set, std::map<
       }
     }
     if (const auto check = r.find("check"); check != r.end() && check->is_object()) {
-      const bool passed = check->value("passed", false);
+      const auto passed_field = check->find("passed");
+      if (passed_field != check->end() && !passed_field->is_boolean() && !passed_field->is_null())
+        throw ResultSetError(where + ": check.passed is " + passed_field->dump() + ", not true or false");
+      const bool passed = passed_field != check->end() && passed_field->is_boolean() && passed_field->get<bool>();
       c.check_passed = c.check_passed.value_or(true) && passed;
       if (const auto e = check->find("max_rel_error"); e != check->end() && e->is_number())
         c.max_rel_error = std::max(c.max_rel_error.value_or(0.0), e->get<double>());
