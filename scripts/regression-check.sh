@@ -69,14 +69,17 @@ else
 fi
 
 out_dir=${out_dir:-results/regression-$(date -u +%Y%m%dT%H%M%SZ)}
+# Absolute: the runs write there from elsewhere, and mkdir would read a relative path that starts with
+# '-' as an option.
+[[ $out_dir == /* ]] || out_dir=$PWD/$out_dir
 mkdir -p "$out_dir/logs" || die "cannot create --out-dir '$out_dir'"
-out_dir=$(cd "$out_dir" && pwd)
 for side in base new; do
   [[ -e "$out_dir/$side.jsonl" ]] && die "'$out_dir/$side.jsonl' already exists; give a fresh --out-dir (results are never overwritten)"
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/attnbench-regression.XXXXXX")
 worktrees=()
+# shellcheck disable=SC2317  # reachable: it is the EXIT trap (shellcheck 0.9 does not follow traps)
 cleanup() {
   if ((keep)); then
     echo "regression-check.sh: kept the builds in '$work'" >&2

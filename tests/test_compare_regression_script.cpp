@@ -1,7 +1,8 @@
-// scripts/regression-check.sh end to end, on a throw-away git repository (in a path with spaces) whose
-// "build" produces a stand-in attnbench: it records fixed samples scaled by the commit's `scale` file
-// and hands `compare` to the real program. This exercises the worktrees, the release-preset build, the
-// ABBA rounds, the files and the exit status in seconds; the real build is the same commands.
+// scripts/regression-check.sh end to end, on a throw-away git repository (in a path with every character
+// a shell could misread) whose "build" produces a stand-in attnbench: it records fixed samples scaled
+// by the commit's `scale` file and hands `compare` to the real program. This exercises the worktrees,
+// the release-preset build, the ABBA rounds, the files and the exit status in seconds; the real build
+// is the same commands.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,6 +20,12 @@ using test_support::TempDir;
 using ::testing::HasSubstr;
 
 const std::string kScript = std::string(ATTNBENCH_SOURCE_DIR) + "/scripts/regression-check.sh";
+
+// A name with white space, quotes, $, backticks, $(...), ;, &, |, glob characters, a backslash, a
+// newline and non-ASCII; its commands leave a CANARY_* file if a shell ever runs them. The other
+// scripts get the same in tests/cluster/test_hostile_paths.sh.
+constexpr const char* kHostile =
+    "sp ace 'sq' \"dq\" $HOME `touch CANARY_bt` $(touch CANARY_sub) ;touch CANARY_semi & | * ? [ab] \\ %s\nnl \xc3\xbc";
 
 // The stand-in: `sweep`/`run ... --out FILE` append one record of 8 samples (1.00..1.07 ms times the
 // commit's scale) and log "<program path> <arguments>" to $FAKE_LOG; `compare` runs the real attnbench.
@@ -46,7 +53,7 @@ constexpr const char* kFakePresets = R"({"version": 6,
 class RegressionScript : public ::testing::Test {
  protected:
   void SetUp() override {
-    repo_ = dir_ / "a repo";
+    repo_ = dir_ / kHostile;
     std::filesystem::create_directories(repo_);
     std::ofstream(repo_ / "attnbench.sh") << kFakeAttnbench;
     std::filesystem::permissions(repo_ / "attnbench.sh", std::filesystem::perms::owner_exec, std::filesystem::perm_options::add);
@@ -66,16 +73,23 @@ class RegressionScript : public ::testing::Test {
     const CommandResult r = test_support::run_command("cd " + shell_quote(repo_.string()) + " && git " + args, dir_.path());
     ASSERT_EQ(r.code, 0) << args << "\n" << r.err;
   }
-  // Runs the script copied into the fake repository (it finds the repository from its own path).
+  // Runs the script copied into the fake repository (it finds the repository from its own path), in
+  // the temporary directory (where relative paths lead).
   CommandResult check(const std::string& args) {
     std::filesystem::create_directories(repo_ / "scripts");
     std::filesystem::copy_file(kScript, repo_ / "scripts/regression-check.sh", std::filesystem::copy_options::overwrite_existing);
     const std::string env = "REAL_ATTNBENCH=" + shell_quote(ATTNBENCH_EXE) + " FAKE_LOG=" +
                             shell_quote((dir_ / "fake log.txt").string()) + " TMPDIR=" + shell_quote(dir_.path().string()) + " ";
-    return test_support::run_command(env + "bash " + shell_quote((repo_ / "scripts/regression-check.sh").string()) + " " + args,
+    return test_support::run_command("cd " + shell_quote(dir_.path().string()) + " && " + env + "bash " +
+                                         shell_quote((repo_ / "scripts/regression-check.sh").string()) + " " + args,
                                      dir_.path());
   }
   std::string out_dir(const std::string& name) { return shell_quote((dir_ / name).string()); }
+  // No name was ever run as a command (it would have left a CANARY_* file in a working directory).
+  void TearDown() override {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path()))
+      EXPECT_NE(entry.path().filename().string().rfind("CANARY", 0), 0u) << entry.path();
+  }
 
   TempDir dir_{"regression script"};
   std::filesystem::path repo_;
@@ -100,8 +114,15 @@ TEST_F(RegressionScript, RegressionExitsOneAfterInterleavedRounds) {
   // The worktrees and builds are gone, and the repository lists no leftover worktree.
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
     EXPECT_EQ(entry.path().filename().string().rfind("attnbench-regression.", 0), std::string::npos) << entry.path();
-  const CommandResult worktrees = test_support::run_command("git -C " + shell_quote(repo_.string()) + " worktree list", dir_.path());
-  EXPECT_EQ(std::count(worktrees.out.begin(), worktrees.out.end(), '\n'), 1) << worktrees.out;
+  // (-z: the repository's path holds a newline.)
+  const CommandResult worktrees =
+      test_support::run_command("git -C " + shell_quote(repo_.string()) + " worktree list --porcelain -z", dir_.path());
+  const std::string records = '\0' + worktrees.out;
+  size_t listed = 0;
+  for (size_t at = records.find(std::string("\0worktree ", 10)); at != std::string::npos;
+       at = records.find(std::string("\0worktree ", 10), at + 1))
+    ++listed;
+  EXPECT_EQ(listed, 1u) << worktrees.out;
 }
 
 TEST_F(RegressionScript, NoChangeExitsZeroAndSameCommitBuildsOnce) {
@@ -117,6 +138,15 @@ TEST_F(RegressionScript, NoChangeExitsZeroAndSameCommitBuildsOnce) {
 TEST_F(RegressionScript, CompareOptionsPassThrough) {
   const CommandResult r = check("v1 slow --rounds 1 --threshold 60% --out-dir " + out_dir("out 4"));
   EXPECT_EQ(r.code, 0) << r.out << r.err;  // 50% slower is within a 60% threshold
+}
+
+TEST_F(RegressionScript, HostileRelativeOutDirGetsEveryFile) {
+  const std::string name = std::string("-") + kHostile;  // relative, so it starts with '-'
+  const CommandResult r = check("v1 slow --rounds 1 --threshold 60% --out-dir " + shell_quote(name));
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  for (const char* f : {"base.jsonl", "new.jsonl", "compare.txt", "compare.md", "compare.json", "logs/build-base.log",
+                        "logs/build-new.log", "logs/base-round1.log", "load-before.txt"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ / name / f)) << f;
 }
 
 TEST_F(RegressionScript, BadInputExitsTwo) {
