@@ -2,6 +2,7 @@
 #include "rank_timing.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "stats.hpp"
@@ -76,9 +77,9 @@ CommSummary summarize_comm(MPI_Comm comm, const CommLog& log) {
     PhaseSummary s;
     s.phase = log.phases[i].phase;
     const Spread bytes = spread(all, stride, at), messages = spread(all, stride, at + 1);
-    s.bytes = std::int64_t(bytes.mean * double(ranks) + 0.5);
-    s.bytes_per_rank_max = std::int64_t(bytes.max + 0.5);
-    s.messages_per_rank_max = std::int64_t(messages.max + 0.5);
+    s.bytes = std::llround(bytes.mean * double(ranks));
+    s.bytes_per_rank_max = std::llround(bytes.max);
+    s.messages_per_rank_max = std::llround(messages.max);
     s.seconds = spread(all, stride, at + 2);
     const Spread alone = spread(all, stride, at + 3);
     if (alone.mean > 0) {
