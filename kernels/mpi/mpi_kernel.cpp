@@ -12,7 +12,7 @@
 namespace attnbench::kernels::mpi {
 
 Support MpiKernel::supports_run(const Problem& p, const RunContext& ctx) const {
-  const Support s = supports(p);
+  Support s = supports(p);  // not const: returned, so moved
   if (!s.ok) return s;
   const std::string why = partition_refusal(strategy_, p, comm_size(ctx.comm));
   return why.empty() ? Support::yes() : Support::no(why);

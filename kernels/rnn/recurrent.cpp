@@ -36,6 +36,7 @@ inline std::int64_t packed_row(std::int64_t j, std::int64_t g, std::int64_t G, s
 template <Op op>
 inline void cell_block(std::int64_t n, const float* xw, const float* hw, const float* b_hn, const float* h_prev,
                        float* c, float* h_out) {
+  // NOLINTNEXTLINE(bugprone-branch-clone): clang-tidy 14 compares the '#pragma omp simd' loops as equal
   if constexpr (op == Op::lstm) {
 #pragma omp simd
     for (std::int64_t u = 0; u < n; ++u) {
