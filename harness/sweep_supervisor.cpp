@@ -27,6 +27,7 @@ class Worker {
   explicit Worker(const std::vector<std::string>& argv) {
     // Everything the child needs is built before fork: between fork and exec only async-signal-safe calls.
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     int to_child[2], from_child[2];

@@ -99,7 +99,7 @@ void collect_rows(Comm& comm, Tensor& out, std::int64_t batch, std::int64_t seq,
   std::vector<std::int64_t> counts(std::size_t(comm.size()));
   std::int64_t total = 0;
   for (int r = 0; r < comm.size(); ++r) total += counts[std::size_t(r)] = batch * rows_of(r) * width;
-  std::vector<float> mine(std::size_t(counts[std::size_t(comm.rank())]));
+  std::vector<float> mine(static_cast<std::size_t>(counts[std::size_t(comm.rank())]));
   for_each_row(comm.rank(), [&](float* row, std::int64_t at) { std::memcpy(&mine[std::size_t(at)], row, std::size_t(width) * 4); });
   std::vector<float> all(comm.rank() == 0 ? std::size_t(total) : 0);
   comm.gather_to_root(mine.data(), counts, all.data(), nullptr);  // not part of the algorithm: unrecorded

@@ -12,8 +12,32 @@
 
 #include "attnbench/pool_pinning.hpp"
 
+// ThreadSanitizer cannot see oneTBB's synchronisation: libtbb is not instrumented, so the hand-off of a
+// parallel_for's tasks to the arena's workers, and the caller's wait for them, happen where TSan does not
+// look, and every read a worker makes of what the caller wrote would be reported as a race. Under TSan the
+// two edges tbb::parallel_for guarantees are stated instead: the caller's writes before it happen before
+// every body, and every body happens before it returns. Races between bodies are still reported.
+#if defined(__SANITIZE_THREAD__)
+#define ATTNBENCH_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ATTNBENCH_TSAN 1
+#endif
+#endif
+#ifdef ATTNBENCH_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace attnbench::kernels::blocked {
 namespace {
+
+#ifdef ATTNBENCH_TSAN
+void happens_before(void* sync) { __tsan_release(sync); }
+void happens_after(void* sync) { __tsan_acquire(sync); }
+#else
+void happens_before(void*) {}
+void happens_after(void*) {}
+#endif
 
 class SerialExecutor final : public Executor {
  public:
@@ -55,15 +79,20 @@ class TbbExecutor final : public Executor {
       for (std::int64_t i = 0; i < items; ++i) body(i, 0);
       return;
     }
+    char started = 0, finished = 0;  // ThreadSanitizer's names for the two edges (see the top)
+    happens_before(&started);
     arena_.execute([&] {
       tbb::parallel_for(
           tbb::blocked_range<std::int64_t>(0, items, 1),
           [&](const tbb::blocked_range<std::int64_t>& range) {
+            happens_after(&started);
             const int thread = tbb::this_task_arena::current_thread_index();
             for (std::int64_t i = range.begin(); i != range.end(); ++i) body(i, thread);
+            happens_before(&finished);
           },
           tbb::simple_partitioner());
     });
+    happens_after(&finished);
   }
 
  private:
