@@ -127,7 +127,7 @@ run() {
   [ -f "$dir/hosts" ] || cl_die "'$dir' holds no hosts; run '$CL_PROG up $dir' first"
   ns=$(host_field "$dir" "$host" 2)
   [ -n "$ns" ] || cl_die "--host '$host': the hosts are h1 and h2"
-  # shellcheck source=/dev/null
+  # shellcheck source=/dev/null  # mpi.env is written by up, at run time
   source "$dir/mpi.env"
   # shellcheck disable=SC2016  # expanded by the inner sh
   exec ip netns exec "$ns" unshare --uts sh -c 'hostname "$0" && exec "$@"' "$host" "$@"
