@@ -207,8 +207,9 @@ ProfileResult profile_case(const Problem& p, const Kernel& kernel, const TensorS
   const double wall = r.forward_seconds.mean;
   double covered = 0;
   for (int i = 0; i < kPhaseCount; ++i) {
-    const Spread s = spread(all, stride, std::size_t(1 + i));
-    const double n = spread(all, stride, std::size_t(1 + kPhaseCount + i)).mean;
+    const auto at = std::size_t(i);
+    const Spread s = spread(all, stride, 1 + at);
+    const double n = spread(all, stride, 1 + kPhaseCount + at).mean;
     if (n == 0) continue;
     PhaseFigure f{to_string(Phase(i)), false, s, wall > 0 ? s.mean / wall : 0, n, std::nullopt};
     if (const auto flops = phase_flops(Phase(i), op, c.work); flops && *flops > 0 && s.mean > 0)
