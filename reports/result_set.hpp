@@ -35,7 +35,7 @@ struct CaseKey {
   std::string problem;
   int threads = 1;
   int ranks = 1;
-  auto operator<=>(const CaseKey&) const = default;
+  auto operator<=>(const CaseKey&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 on defaulted <=>
   /// "mha.blocked.omp b1_h8_sq512_d64 t2 r1" for attnbench keys; the benchmark name for gbench keys
   /// (Google Benchmark already puts "/threads:N" in it when a benchmark runs on several threads).
   std::string str() const;
@@ -67,6 +67,7 @@ struct ResultCase {
 };
 
 /// Where one file's results came from, reduced to what tells whether two sets can be compared.
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's destructor can allocate; not our code
 struct Provenance {
   std::string file;
   std::string machine;  ///< host, CPU model and logical cores, e.g. "vm (AMD EPYC 9B14, 2 cores)"
