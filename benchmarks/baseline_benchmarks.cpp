@@ -43,9 +43,9 @@ void step_sgemv(benchmark::State& state) {
 void stream_read(benchmark::State& state) {
   const std::int64_t n = state.range(0) * state.range(1) * state.range(1);
   const Weights W(n / 64 * 64, 1);
-  const float* p = W.w.data();
   for (auto _ : state) {
 #if defined(__AVX2__)
+    const float* p = W.w.data();
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (std::size_t i = 0; i + 32 <= W.w.size(); i += 32) {
       a0 = _mm256_add_ps(a0, _mm256_loadu_ps(p + i));

@@ -119,7 +119,7 @@ std::map<std::string, std::vector<int>> check_config_keys(const std::string& lab
   std::string line, section;
   for (int number = 1; std::getline(in, line); ++number) {
     const std::string where = label + ":" + std::to_string(number) + ": ";
-    line = line.substr(0, line.find('#'));
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);  // drop a comment
     const auto first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos) continue;
     line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);

@@ -33,12 +33,6 @@ bool same_family(const std::string& a, const std::string& b) { return a.substr(0
 /// The fastest kernel of one family at each length of a matched group.
 using BestByLength = std::map<std::int64_t, const CaseRecord*>;
 
-struct Crossover {
-  std::string faster_below, faster_above;  ///< families
-  double length = 0;                       ///< interpolated on log-log scale
-  const CaseRecord *a_lo, *b_lo, *a_hi, *b_hi;
-};
-
 }  // namespace
 
 void section_families(ReportContext& ctx, std::vector<Block>& out) {
