@@ -20,10 +20,9 @@ namespace attnbench::test_support {
 /// A fresh directory under the system temp directory, removed with everything in it.
 class TempDir {
  public:
-  explicit TempDir(const std::string& tag = "test") {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("attnbench-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  explicit TempDir(const std::string& tag = "test")
+      : path_(std::filesystem::temp_directory_path() / ("attnbench-" + tag + "-" + std::to_string(::getpid()) + "-" +
+                                                        std::to_string(std::random_device{}()))) {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
