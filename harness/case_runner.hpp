@@ -59,9 +59,10 @@ struct InterleavedCase {
 /// is the peak of the whole group, since all were set up at once.
 /// Under a launcher the ranks agree on every step: the order comes from the seed, an mpi kernel's
 /// rule sees the slowest rank's times (RankTiming) on every rank, and after each step of a kernel
-/// that rank 0 runs alone, rank 0 tells the others (which sleep meanwhile) whether it goes on. On a
-/// loaded machine the mpi kernel timed after such a step shows the sleeping ranks' wake-up, so
-/// interleave mpi kernels with each other (docs/RESULTS.md, "Measurement").
+/// that rank 0 runs alone, rank 0 tells the others (which wait in MpiSession::wait_for_root: a short
+/// spin, then sleep) whether it goes on. A step longer than the spin leaves them asleep, and on a
+/// loaded machine the mpi kernel timed next then waits for them to be scheduled (docs/RESULTS.md,
+/// "Measurement").
 std::vector<CaseOutcome> run_cases_interleaved(const Problem& problem, const std::vector<InterleavedCase>& cases,
                                                std::uint64_t seed);
 

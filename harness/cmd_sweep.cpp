@@ -9,6 +9,7 @@
 // message to rerun with --resume (MPI cannot interrupt a kernel that the other ranks wait on).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -16,9 +17,11 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -49,13 +52,15 @@ po::options_description sweep_run_options() {
       ("out", po::value<std::string>(), "append one JSON Lines record per case to this file (default: "
                                         "results/sweep-<UTC time>.jsonl; directories are created)")
       ("resume", po::bool_switch(), "skip the cases already recorded in --out by this build (same problem, kernel, "
-                                    "threads, ranks, git commit and flags)")
+                                    "threads, ranks, git commit and flags); with --interleave a group is skipped only "
+                                    "when all its cases are, else it runs whole again (its cases stay side by side)")
       ("retry-failed", po::bool_switch(), "with --resume: run the cases recorded as failed again")
       ("dry-run", po::bool_switch(), "print the planned cases (and why any would be skipped), run nothing")
       ("no-check", po::bool_switch(), "do not compare each case's output with the float64 reference "
                                       "(checked by default; the reference needs time and memory)")
       ("timeout", po::value<std::string>()->default_value("600"), "seconds one case may take (set-up, check and "
-                                                                  "measurement) before it is killed and recorded as failed")
+                                                                  "measurement) before it is killed and recorded as failed; "
+                                                                  "with --interleave a group's cases share the sum of theirs")
       ("seed", po::value<std::string>()->default_value("42"), "seed of the random inputs")
       ("machine", po::value<std::string>(), "machine profile from 'attnbench calibrate' for rate.pct_peak (default: "
                                             "$ATTNBENCH_MACHINE_PROFILE or results/machine-profile.json, if present)")
@@ -81,10 +86,11 @@ fs::path default_out() {
   return name.str();
 }
 
-SweepSettings settings_from(const po::variables_map& vm, const std::vector<std::string>& args) {
+SweepSettings settings_from(const po::variables_map& vm, const std::vector<std::string>& args, const MpiSession& mpi) {
   SweepSettings s;
   s.args = args;
   s.grid = sweep_grid_from(vm);
+  fit_to_launch(s.grid, mpi.size(), mpi.ranks_on_host());
   s.measure = measure_options_from(vm);
   s.check = !vm["no-check"].as<bool>();
   s.seed = std::uint64_t(parse_int("--seed", vm["seed"].as<std::string>(), 0, INT64_MAX));
@@ -100,9 +106,7 @@ SweepSettings settings_from(const po::variables_map& vm, const std::vector<std::
   s.verbosity = vm["quiet"].as<bool>() ? Verbosity::quiet : vm["verbose"].as<bool>() ? Verbosity::verbose : Verbosity::normal;
   s.machine = machine_for_run(vm.count("machine") ? &vm["machine"].as<std::string>() : nullptr);
   s.pin = pin_mode_from(vm);
-  if (interleave_seed_from(vm))
-    throw UsageError("--interleave: sweep runs one case at a time (each under its own --timeout) and does not "
-                     "interleave yet; compare kernels side by side with 'attnbench run --interleave'");
+  s.interleave_seed = interleave_seed_from(vm);
   return s;
 }
 
@@ -147,23 +151,32 @@ std::string self_path() {
 }
 
 struct Plan {
-  std::vector<std::size_t> pending;  ///< grid indices to run, in order
+  std::vector<std::vector<std::size_t>> groups;  ///< grid indices to run, a group at a time (sweep_groups)
+  std::vector<std::size_t> pending;              ///< the same indices, in run order
+  std::set<std::size_t> reruns;  ///< pending cases this build already recorded in the file (a failed case
+                                 ///< retried, a finished case of a half-done group): sweep.rerun
   std::size_t already_done = 0;
-  std::vector<ProgressCase> cases;   ///< the pending ones as the display shows them
+  std::vector<ProgressCase> cases;  ///< the pending ones as the display shows them
 };
 
 Plan make_plan(const SweepSettings& s, const MpiSession& mpi, const ResumeScan& scan) {
   Plan plan;
-  for (std::size_t i = 0; i < s.grid.cases.size(); ++i) {
-    const SweepCase& c = s.grid.cases[i];
-    if (s.resume && scan.done.count(planned_key(c, mpi.size()))) {
-      ++plan.already_done;
+  const auto key = [&](std::size_t i) { return planned_key(s.grid.cases[i], mpi.size()); };
+  for (const std::vector<std::size_t>& group : sweep_groups(s.grid, s.interleave_seed.has_value())) {
+    // A group runs whole or not at all: its cases are measured side by side.
+    if (s.resume && std::all_of(group.begin(), group.end(), [&](std::size_t i) { return scan.done.count(key(i)) > 0; })) {
+      plan.already_done += group.size();
       continue;
     }
-    plan.pending.push_back(i);
-    const RunContext ctx{c.threads, mpi.comm()};
-    plan.cases.push_back({i, c.problem.str(), c.kernel->id(), flops(c.kernel->info().op, c.problem).total(),
-                          !skip_reason(c.problem, *c.kernel, ctx, s.check).empty()});
+    plan.groups.push_back(group);
+    for (const std::size_t i : group) {
+      plan.pending.push_back(i);
+      if (scan.recorded.count(key(i))) plan.reruns.insert(i);
+      const SweepCase& c = s.grid.cases[i];
+      const RunContext ctx{c.threads, mpi.comm()};
+      plan.cases.push_back({i, c.problem.str(), c.kernel->id(), flops(c.kernel->info().op, c.problem).total(),
+                            !skip_reason(c.problem, *c.kernel, ctx, s.check).empty()});
+    }
   }
   return plan;
 }
@@ -176,7 +189,8 @@ int print_dry_run(const SweepSettings& s, const MpiSession& mpi, const Plan& pla
     const SweepCase& c = s.grid.cases[plan.pending[k]];
     const std::string reason = skip_reason(c.problem, *c.kernel, RunContext{c.threads, mpi.comm()}, s.check);
     std::cout << std::setw(5) << plan.pending[k] << "  " << c.problem.str() << "  " << c.kernel->id() << "  threads "
-              << c.threads << (reason.empty() ? "" : "  skip: " + reason) << "\n";
+              << c.threads << (c.ranks ? "  ranks " + std::to_string(c.ranks) : "")
+              << (reason.empty() ? "" : "  skip: " + reason) << "\n";
   }
   return kExitOk;
 }
@@ -184,15 +198,21 @@ int print_dry_run(const SweepSettings& s, const MpiSession& mpi, const Plan& pla
 /// The results file and the display of one sweep (rank 0's), and the record writer.
 struct Session {
   Session(const SweepSettings& settings, const Plan& p, const MpiSession& mpi)
-      : s(settings), plan(p), runner(settings, mpi) {}
+      : s(settings), plan(p), runner(settings, mpi) {
+    for (const std::vector<std::size_t>& group : plan.groups) group_size[group.front()] = group.size();
+  }
   const SweepSettings& s;
   const Plan& plan;
   SweepCaseRunner runner;
   std::optional<ResultsFile> file;
   std::optional<SweepProgress> progress;
+  std::map<std::size_t, std::size_t> group_size;  ///< first case of a group -> its cases
   bool interrupt_noted = false;
 
-  void record(std::size_t index, const nlohmann::json& r) {
+  void begin(std::size_t first) { progress->begin(first, group_size.count(first) ? group_size.at(first) : 1); }
+  void record(std::size_t index, nlohmann::json r) {
+    // A rerun's record replaces this build's earlier records of the case (docs/RESULTS.md).
+    r["sweep"]["rerun"] = plan.reruns.count(index) > 0;
     file->append(r);
     progress->finished(index, r);
   }
@@ -230,23 +250,23 @@ int run_supervised(Session& session) {
   argv.insert(argv.end(), s.args.begin(), s.args.end());
   argv.push_back("--worker");
   const WorkerEvents events{
-      [&](std::size_t i) { session.progress->begin(i); },
+      [&](std::size_t i) { session.begin(i); },
       [&](std::size_t i, const nlohmann::json& r) { session.record(i, r); },
       [&](std::size_t i, const std::string& reason) { session.record(i, session.runner.lost_record(i, reason)); },
       [&] { session.tick(); }};
-  const SupervisedRun run = supervise_cases(session.plan.pending, SupervisorOptions{argv, s.timeout_s}, events);
+  const SupervisedRun run = supervise_cases(session.plan.groups, SupervisorOptions{argv, s.timeout_s}, events);
   return finish(session, run.finished, run.interrupted ? interrupt_signal() : 0);
 }
 
-/// Under an MPI launcher: every rank runs every case here, rank 0 writes. A watchdog thread on rank 0
-/// writes the timeout record of a case that overruns and ends the job (MPI_Abort): the ranks may be
+/// Under an MPI launcher: every rank runs every group here, rank 0 writes. A watchdog thread on rank 0
+/// writes the timeout records of a group that overruns and ends the job (MPI_Abort): the ranks may be
 /// inside the kernel's collectives, which nothing can interrupt.
 int run_in_process(Session& session, const MpiSession& mpi) {
   const SweepSettings& s = session.s;
   const bool root = mpi.is_root();
   std::mutex mutex;
   std::condition_variable changed;
-  std::optional<std::size_t> in_flight;
+  const std::vector<std::size_t>* in_flight = nullptr;  // the group running now
   std::chrono::steady_clock::time_point deadline;
   bool over = false;
   std::thread watchdog;
@@ -258,39 +278,42 @@ int run_in_process(Session& session, const MpiSession& mpi) {
           changed.wait(lock);
           continue;
         }
-        const std::size_t index = *in_flight;
-        if (changed.wait_until(lock, deadline, [&] { return over || in_flight != index; })) continue;
-        session.record(index, session.runner.lost_record(index, timeout_reason(s.timeout_s)));
+        const std::vector<std::size_t>* group = in_flight;
+        if (changed.wait_until(lock, deadline, [&] { return over || in_flight != group; })) continue;
+        for (std::size_t index : *group)
+          session.record(index, session.runner.lost_record(index, timeout_reason(s.timeout_s, group->size())));
         session.progress->clear();
-        mpi.abort("case " + std::to_string(index) + " (" + s.grid.cases[index].problem.str() + ", " +
-                  s.grid.cases[index].kernel->id() + ") overran --timeout; its timeout record is written. Under MPI a running kernel cannot be interrupted, so the job "
-                  "ends here; to go on, rerun:\n  " + resume_command(s));
+        const SweepCase& c = s.grid.cases[group->front()];
+        mpi.abort("case " + std::to_string(group->front()) + " (" + c.problem.str() + ", " + c.kernel->id() +
+                  (group->size() > 1 ? " and " + std::to_string(group->size() - 1) + " more side by side" : "") +
+                  ") overran --timeout; its timeout record is written. Under MPI a running kernel cannot be "
+                  "interrupted, so the job ends here; to go on, rerun:\n  " + resume_command(s));
       }
     });
   std::size_t finished = 0;
   int signal = 0;
-  for (const std::size_t index : session.plan.pending) {
-    // Every rank stops at the same case, whichever of them was signalled.
+  for (const std::vector<std::size_t>& group : session.plan.groups) {
+    // Every rank stops at the same group, whichever of them was signalled.
     if (!mpi.all_ok(interrupt_count() == 0)) {
       signal = interrupt_signal() ? interrupt_signal() : SIGTERM;
       break;
     }
     if (root) {
-      session.progress->begin(index);
+      session.begin(group.front());
       std::lock_guard lock(mutex);
-      in_flight = index;
+      in_flight = &group;
       deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                        std::chrono::duration<double>(s.timeout_s));
+                                                        std::chrono::duration<double>(s.timeout_s * double(group.size())));
       changed.notify_all();
     }
-    const CaseOutcome outcome = session.runner.run(index);
+    const std::vector<CaseOutcome> outcomes = session.runner.run_group(group);
     if (root) {
       std::lock_guard lock(mutex);  // the watchdog cannot write a timeout record for it now
-      in_flight.reset();
+      in_flight = nullptr;
       changed.notify_all();
-      session.record(index, session.runner.record(outcome, index));
+      for (std::size_t k = 0; k < group.size(); ++k) session.record(group[k], session.runner.record(outcomes[k], group[k]));
     }
-    ++finished;
+    finished += group.size();
   }
   if (root) {
     {
@@ -322,7 +345,7 @@ int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
                  "(the printed command resumes).\n";
     return kExitOk;
   }
-  const SweepSettings s = mpi.collectively([&] { return settings_from(vm, args); });
+  const SweepSettings s = mpi.collectively([&] { return settings_from(vm, args, mpi); });
   if (vm["worker"].as<bool>()) return run_sweep_worker(s, mpi);
 
   // Plan on rank 0 (it reads the file) and hand the other ranks the indices to run.
@@ -331,11 +354,20 @@ int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
     if (mpi.is_root() && s.resume) scan = scan_for_resume(s.out, s.retry_failed);
     return make_plan(s, mpi, scan);
   });
-  std::vector<std::string> pending;
-  for (std::size_t i : plan.pending) pending.push_back(std::to_string(i));
-  pending = mpi.broadcast_from_root(pending);
+  std::vector<std::string> groups;  // "3 5 7": a group's indices
+  for (const std::vector<std::size_t>& group : plan.groups) {
+    std::string words;
+    for (std::size_t i : group) words += (words.empty() ? "" : " ") + std::to_string(i);
+    groups.push_back(words);
+  }
+  groups = mpi.broadcast_from_root(groups);
+  plan.groups.clear();
   plan.pending.clear();
-  for (const std::string& i : pending) plan.pending.push_back(std::stoull(i));
+  for (const std::string& words : groups) {
+    std::istringstream in(words);
+    plan.groups.emplace_back();
+    for (std::size_t i; in >> i;) plan.groups.back().push_back(i), plan.pending.push_back(i);
+  }
   if (mpi.is_root()) {
     for (const std::string& w : scan.warnings) std::cerr << "note: " << w << "\n";
     for (const std::string& e : s.grid.excluded) std::cerr << "note: " << e << "\n";  // never a silent drop
@@ -359,6 +391,9 @@ int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
     const bool terminal = ::isatty(STDOUT_FILENO) == 1;
     session.progress.emplace(std::cout, std::cerr, terminal, s.verbosity, plan.cases);
     if (!s.machine.note.empty()) std::cerr << s.machine.note << "\n";
+    if (s.grid.default_threads && mpi.ranks_on_host() > 1 && s.verbosity != Verbosity::quiet)
+      std::cout << "threads: " << s.grid.cases.front().threads << " per rank (no --threads: this host's logical CPUs "
+                << "shared by its " << mpi.ranks_on_host() << " ranks)\n";
     if (s.verbosity != Verbosity::quiet) {
       std::cout << "sweep: " << plan.pending.size() << " cases to run";
       if (s.resume)
@@ -367,6 +402,9 @@ int cmd_sweep(const std::vector<std::string>& args, const MpiSession& mpi) {
                   << (scan.other_build ? ", " + std::to_string(scan.other_build) + " records of another build not counted"
                                        : "")
                   << ")";
+      if (s.interleave_seed && plan.groups.size() < plan.pending.size())
+        std::cout << " in " << plan.groups.size() << " groups measured side by side (--interleave-seed "
+                  << *s.interleave_seed << ")";
       std::cout << (mpi.size() > 1 ? " on " + std::to_string(mpi.size()) + " ranks" : "") << "; results -> "
                 << s.out.string() << "\n";
     }

@@ -10,6 +10,7 @@
 #include <mpi.h>
 
 #include <exception>
+#include <memory>
 #include <type_traits>
 #include <string>
 #include <utility>
@@ -30,10 +31,16 @@ class MpiSession {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool is_root() const { return rank_ == 0; }
-  /// MPI_COMM_WORLD when active, else MPI_COMM_SELF (what RunContext::comm gets).
-  MPI_Comm comm() const { return active_ ? MPI_COMM_WORLD : MPI_COMM_SELF; }
-  /// Ranks sharing this host (MPI_COMM_TYPE_SHARED); 1 when not active.
+  /// This session's ranks (what RunContext::comm gets): MPI_COMM_WORLD when active, a part of it for
+  /// a session from first_ranks(), MPI_COMM_SELF when not active.
+  MPI_Comm comm() const { return comm_; }
+  /// Ranks of this session sharing this host (MPI_COMM_TYPE_SHARED); 1 when not active.
   int ranks_on_host() const { return ranks_on_host_; }
+
+  /// The first `ranks` ranks of this session as a session of their own (MPI_Comm_split; collective:
+  /// every rank of this session calls it), e.g. to run an mpi kernel on 2 of 4 launched ranks; null on
+  /// the ranks left out. Its abort() still ends the whole job.
+  std::unique_ptr<MpiSession> first_ranks(int ranks) const;
 
   /// True when the environment shows an MPI launcher started this process.
   static bool launched_by_mpi();
@@ -70,8 +77,12 @@ class MpiSession {
   }
 
   /// A non-MPI kernel under a launcher runs on rank 0 alone: rank 0 calls release_peers(status) when
-  /// its case is done; the other ranks wait in wait_for_root() (sleeping, not spinning, so they leave
-  /// the cores to rank 0) and get rank 0's status.
+  /// its case (or, interleaved, its repetition) is done; the other ranks wait in wait_for_root() and get
+  /// rank 0's status. They busy-poll for a short while (ATTNBENCH_IDLE_SPIN_US microseconds, default
+  /// 2000; 0: sleep at once), then sleep 1 ms between polls so that they leave the cores to rank 0
+  /// through a long case. The spin is for interleaved rounds: on a loaded machine a rank that slept
+  /// waits for the scheduler to run it again, and the MPI kernel timed next shows that wait
+  /// (docs/PERFORMANCE.md).
   void release_peers(int status) const;
   int wait_for_root() const;
 
@@ -81,9 +92,13 @@ class MpiSession {
   [[noreturn]] void abort(const std::string& message) const;
 
  private:
+  MpiSession() = default;  ///< for first_ranks()
+
   /// Rethrows `error` on the ranks where it happened; throws UsageError elsewhere if any rank failed.
   void settle(const std::exception_ptr& error) const;
 
+  MPI_Comm comm_ = MPI_COMM_SELF;
+  bool owns_comm_ = false;  ///< a communicator of first_ranks(), freed with the session
   bool active_ = false;
   int rank_ = 0;
   int size_ = 1;

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,10 +34,14 @@ class SweepCaseRunner {
  public:
   SweepCaseRunner(const SweepSettings& settings, const MpiSession& mpi);
 
-  /// Case `index`: skipped (unsupported, or more memory than is available), failed (an error, the
-  /// check) or measured. Test hook: ATTNBENCH_SWEEP_TEST_HANG_AT=<index> makes that case hang, as a
-  /// kernel that never returns would (the timeout tests, with and without MPI).
-  CaseOutcome run(std::size_t index);
+  /// The cases `group` (sweep_groups: one case, or one problem at one thread count and ranks value)
+  /// with their outcomes in the group's order: each skipped (unsupported, or more memory than is
+  /// available), failed (an error, the check) or measured; several side by side by
+  /// execute_cases_interleaved from the --interleave seed. An mpi kernel with a --ranks value below
+  /// the launch's runs on the first that many ranks; the others wait asleep (their outcomes are
+  /// placeholders: rank 0 records). Test hook: ATTNBENCH_SWEEP_TEST_HANG_AT=<index> makes that case
+  /// hang, as a kernel that never returns would (the timeout tests, with and without MPI).
+  std::vector<CaseOutcome> run_group(const std::vector<std::size_t>& group);
 
   /// The outcome's record with provenance (and its pinning) and the sweep object.
   nlohmann::json record(const CaseOutcome& outcome, std::size_t index) const;
@@ -44,8 +50,13 @@ class SweepCaseRunner {
   nlohmann::json lost_record(std::size_t index, const std::string& reason) const;
 
  private:
+  /// Before case `index`: its test hook, the pinning for its thread count, its problem's data; the
+  /// options it runs with.
+  CaseOptions prepare(std::size_t index);
+
   const SweepSettings& s_;
   const MpiSession& mpi_;
+  std::map<int, std::unique_ptr<MpiSession>> parts_;  ///< --ranks value -> its first ranks (null: not one of them)
   std::map<int, nlohmann::json> provenance_;  ///< per --threads value (provenance is collective under MPI)
   std::optional<ProblemData> data_;           ///< the current problem's inputs and reference
   int pinned_threads_ = 0;                    ///< the thread count --pin last placed (0: none yet)

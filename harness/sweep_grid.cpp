@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "attnbench/op.hpp"
 #include "cli_kernels.hpp"
@@ -25,7 +26,7 @@ const std::vector<std::string> kSwitch{"on", "off", "both"};
 // kernels of a point run side by side.
 const std::vector<std::string> kAxisOrder{"problem", "batch", "model-dim", "heads", "kv-heads", "head-dim",
                                           "value-dim", "seq", "seq-kv", "mask", "score", "projections",
-                                          "kernel-size", "dilation", "layers", "bidirectional", "threads"};
+                                          "kernel-size", "dilation", "layers", "bidirectional", "threads", "ranks"};
 
 std::string joined(const std::vector<std::string>& words, const char* separator = ", ") {
   std::string text;
@@ -52,6 +53,7 @@ std::vector<std::string> axis_values(const std::string& name, const std::vector<
     return values;
   }
   if (name == "threads") return expand_numbers(option, items, 1, 4096);
+  if (name == "ranks") return expand_numbers(option, items, 1, 1 << 24);
   if (name == "layers") return expand_numbers(option, items, 1, kMaxConvLayers, {"cover"});
   return expand_numbers(option, items, 1, kMaxDim);
 }
@@ -62,7 +64,7 @@ using Point = std::map<std::string, std::string>;
 std::string describe(const Point& point) {
   std::string text;
   for (const std::string& name : kAxisOrder)
-    if (auto it = point.find(name); it != point.end() && name != "threads")
+    if (auto it = point.find(name); it != point.end() && name != "threads" && name != "ranks")
       text += (text.empty() ? "" : " ") + ("--" + name + " " + it->second);
   return text;
 }
@@ -237,7 +239,10 @@ po::options_description sweep_axis_options() {
       ("layers", list(), "conv1d stack depths, or 'cover': the fewest layers whose receptive field covers the "
                          "sequence (cnn kernels only; default 1)")
       ("bidirectional", list(), "on | off | both (rnn kernels only; default off)")
-      ("threads", list(), "threads for openmp/tbb kernels (default: all logical CPUs)")
+      ("threads", list(), "threads for openmp/tbb kernels (default: all logical CPUs, shared among the ranks "
+                          "of a host under MPI)")
+      ("ranks", list(), "under mpirun/srun: MPI ranks for mpi kernels, the first R of the launch (default: all); a "
+                        "value above the launch's ranks is left out with a note")
       ("zip", list(), "axes that advance together instead of being crossed, e.g. seq,batch (equal lengths; "
                       "repeatable; 'none' undoes a preset's)")
       ("preset", po::value<std::string>(), ("a named sweep: " + joined(preset_names()) +
@@ -338,10 +343,10 @@ SweepGrid sweep_grid_from(const po::variables_map& vm) {
                                zippable);
   const auto indices = grid_points(sizes, zips);
 
-  // Points that differ only in threads are one problem: group them, in order of first appearance.
+  // Points that differ only in threads and ranks are one problem: group them, in order of first appearance.
   struct Group {
     Point point;
-    std::vector<int> threads;
+    std::vector<std::pair<int, int>> placements;  // (threads, ranks; 0: the launch's)
   };
   std::vector<Group> groups;
   std::map<Point, std::size_t> group_of;
@@ -351,10 +356,12 @@ SweepGrid sweep_grid_from(const po::variables_map& vm) {
     Point point;
     for (std::size_t a = 0; a < names.size(); ++a) point[names[a]] = values[a][index[a]];
     const int threads = point.count("threads") ? std::stoi(point.at("threads")) : all_cpus;
+    const int ranks = point.count("ranks") ? std::stoi(point.at("ranks")) : 0;
     point.erase("threads");
+    point.erase("ranks");
     auto [it, added] = group_of.emplace(point, groups.size());
     if (added) groups.push_back({point, {}});
-    groups[it->second].threads.push_back(threads);
+    groups[it->second].placements.emplace_back(threads, ranks);
   }
 
   // Left-out points, counted per reason (the message), in order of first appearance.
@@ -363,7 +370,7 @@ SweepGrid sweep_grid_from(const po::variables_map& vm) {
   auto exclude = [&](const std::string& reason, const Point& point) {
     if (reason_count[reason]++ == 0) reasons.emplace_back(reason, describe(point));
   };
-  std::set<std::string> seen;  // problem_str|kernel|effective threads
+  std::set<std::string> seen;  // problem_str|kernel|effective threads|ranks
   for (const Group& group : groups) {
     std::optional<std::pair<Problem, BaselineFields>> at;
     try {
@@ -380,9 +387,12 @@ SweepGrid sweep_grid_from(const po::variables_map& vm) {
         exclude(std::string(e.what()) + " [" + std::string(to_string(k->info().op)) + "]", group.point);
         continue;
       }
-      for (int threads : group.threads) {
-        const std::string key = problem.str() + "|" + k->id() + "|" + std::to_string(k->effective_threads({threads}));
-        if (seen.insert(key).second) grid.cases.push_back({problem, k, threads});
+      for (const auto& [threads, axis_ranks] : group.placements) {
+        // Only an mpi kernel spreads over ranks; any other runs on rank 0 alone, once.
+        const int ranks = k->info().caps.parallelism == Parallelism::mpi ? axis_ranks : 0;
+        const std::string key = problem.str() + "|" + k->id() + "|" + std::to_string(k->effective_threads({threads})) +
+                                "|" + std::to_string(ranks);
+        if (seen.insert(key).second) grid.cases.push_back({problem, k, threads, ranks});
       }
     }
   }
@@ -392,6 +402,39 @@ SweepGrid sweep_grid_from(const po::variables_map& vm) {
   if (grid.cases.empty())
     throw UsageError("no valid case in the grid: " + (grid.excluded.empty() ? std::string("no points") : grid.excluded.front()));
   return grid;
+}
+
+void fit_to_launch(SweepGrid& grid, int launch_ranks, int ranks_on_host) {
+  if (grid.default_threads)  // the host's logical CPUs shared among its ranks, as run does
+    for (SweepCase& c : grid.cases) c.threads = std::max(1, c.threads / std::max(1, ranks_on_host));
+  std::map<int, std::size_t> too_many;  // --ranks value -> cases left out
+  std::vector<SweepCase> kept;
+  for (SweepCase& c : grid.cases)
+    if (c.ranks > launch_ranks) ++too_many[c.ranks];
+    else kept.push_back(std::move(c));
+  grid.cases = std::move(kept);
+  for (const auto& [ranks, count] : too_many)
+    grid.excluded.push_back(std::to_string(count) + " case(s) left out: --ranks " + std::to_string(ranks) +
+                            " is more than the " + std::to_string(launch_ranks) + " rank(s) launched (start the sweep " +
+                            "with mpirun -n " + std::to_string(ranks) + " or more to run them)");
+  if (grid.cases.empty())
+    throw UsageError("no valid case in the grid: " + grid.excluded.back());
+}
+
+std::vector<std::vector<std::size_t>> sweep_groups(const SweepGrid& grid, bool interleave) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::map<std::tuple<std::string, int, int>, std::size_t> group_of;  // (problem_str, threads, ranks) -> group
+  for (std::size_t i = 0; i < grid.cases.size(); ++i) {
+    const SweepCase& c = grid.cases[i];
+    if (!interleave) {
+      groups.push_back({i});
+      continue;
+    }
+    const auto [it, added] = group_of.try_emplace({c.problem.str(), c.threads, c.ranks}, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(i);
+  }
+  return groups;
 }
 
 std::vector<std::string> preset_names() {

@@ -12,9 +12,10 @@
 //   words    --mask none,causal; --projections / --bidirectional on|off|both; --layers 1,cover
 // Every other axis is crossed (Cartesian product), in the order of the options below (problem, batch,
 // model-dim, heads, kv-heads, head-dim, value-dim, seq, seq-kv, mask, score, projections, kernel-size,
-// dilation, layers, bidirectional, threads), the first outermost; sweep_axes.hpp has the grammar.
+// dilation, layers, bidirectional, threads, ranks), the first outermost; sweep_axes.hpp has the grammar.
 // Unset axes take run's defaults: batch 1, kv-heads = heads, seq-kv = seq (tied: it follows every seq),
-// value-dim = head-dim, mask none, score scaled_dot, projections off, threads = all logical CPUs.
+// value-dim = head-dim, mask none, score scaled_dot, projections off, threads = all logical CPUs
+// (fit_to_launch shares them among the ranks of a host), ranks = every rank of the launch.
 //
 // Attention kernels get each point's attention problem, with the baseline fields at their defaults.
 // Baseline kernels (cnn, rnn) get its matched shape (matched_problem): same batch, sequence length and
@@ -24,9 +25,10 @@
 // by construction, so its causal case is its plain one), and the baseline axes that mean something for
 // the operator applied (conv1d: kernel-size, dilation, layers; RNNs: bidirectional). Cases equal in
 // (problem, kernel, threads the kernel really uses) are kept once, at their first place: a baseline
-// runs once per width however the heads split it, a serial kernel once over --threads 1,2.
+// runs once per width however the heads split it, a serial kernel once over --threads 1,2, a kernel
+// that is not an mpi kernel once over --ranks 1,2 (it runs on rank 0 alone).
 // Run order: problems outer, kernels inner (the kernels of one problem run side by side), the threads
-// values innermost.
+// and ranks values innermost.
 //
 // A point whose values break a descriptor rule (e.g. --kv-heads 3 with --heads 4, or --layers cover
 // with --kernel-size 1) is left out and reported once per reason in SweepGrid::excluded, with how
@@ -47,6 +49,8 @@ struct SweepCase {
   Problem problem;              ///< validated; for baselines, the matched shape
   const Kernel* kernel = nullptr;
   int threads = 1;              ///< the --threads axis value (the kernel may use fewer: effective_threads)
+  int ranks = 0;                ///< an mpi kernel's --ranks axis value: it runs on the first `ranks` ranks of
+                                ///< the launch; 0: on all of them (no --ranks axis, or not an mpi kernel)
 };
 
 struct SweepGrid {
@@ -55,8 +59,8 @@ struct SweepGrid {
   std::string preset;                 ///< the --preset name, "" without one
   std::vector<std::string> sources;   ///< config files read, in order (preset file first), for provenance
   std::vector<std::string> excluded;  ///< one line per reason a grid point was left out, with the count
-  bool default_threads = false;       ///< no --threads axis: cases carry all logical CPUs (the sweep may
-                                      ///< share them among the ranks of a host, as run does)
+  bool default_threads = false;       ///< no --threads axis: cases carry all logical CPUs, shared among
+                                      ///< the ranks of a host by fit_to_launch (as run does)
 };
 
 /// The values of the baseline-only axes at one grid point.
@@ -79,7 +83,7 @@ Problem matched_problem(Op op, const Problem& attention, const BaselineFields& f
 
 /// The axis options: --kernel, --batch, --heads, --kv-heads, --seq, --seq-kv, --head-dim, --value-dim,
 /// --model-dim, --mask, --score, --projections, --kernel-size, --dilation, --layers, --bidirectional,
-/// --threads, --zip, --problem, --preset, --config.
+/// --threads, --ranks, --zip, --problem, --preset, --config.
 po::options_description sweep_axis_options();
 
 /// Parses `args` against `options` (which must include sweep_axis_options()), then the --config file
@@ -93,6 +97,17 @@ po::variables_map parse_sweep_args(const std::vector<std::string>& args, const p
 /// The cases the parsed axes describe. UsageError naming the axis for every malformed or
 /// contradictory value (an empty range, a zip of unequal lengths, an unknown kernel, ...).
 SweepGrid sweep_grid_from(const po::variables_map& vm);
+
+/// The grid as this launch runs it: without a --threads axis each case gets the host's logical CPUs
+/// divided by `ranks_on_host` (at least 1); a case whose --ranks is above `launch_ranks` is left out
+/// and counted in `excluded` with the reason (UsageError when nothing is left).
+void fit_to_launch(SweepGrid& grid, int launch_ranks, int ranks_on_host);
+
+/// The groups of cases a sweep runs together: without `interleave` every case alone; with it, the
+/// cases measured side by side (--interleave): one problem's kernels at one thread count (and one
+/// --ranks value; the kernels on rank 0 alone form their own group then), as `run --interleave`
+/// compares them. Groups in order of their first case, each in grid order.
+std::vector<std::vector<std::size_t>> sweep_groups(const SweepGrid& grid, bool interleave);
 
 /// The named presets: harness/inputs/<name>.cfg, compiled into the program at build time so that it
 /// works from any directory. `preset_text` throws UsageError listing the names for an unknown one.

@@ -106,15 +106,17 @@ std::string SweepProgress::position(std::size_t index) const {
   return "[" + i + "/" + total + "]";
 }
 
-void SweepProgress::begin(std::size_t index) {
+void SweepProgress::begin(std::size_t index, std::size_t group_cases) {
   current_ = index;
+  group_cases_ = std::max<std::size_t>(1, group_cases);
   case_start_ = std::chrono::steady_clock::now();
   draw();
 }
 
 void SweepProgress::finished(std::size_t index, const nlohmann::json& record) {
   const ProgressCase& c = cases_.at(position_.at(index));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - case_start_).count();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - case_start_).count() /
+                        double(group_cases_);
   const std::string status = record.value("status", "failed");
   ++done_;
   if (status == "ok") ++ok_, eta_.add(c.kernel, c.flops, seconds);

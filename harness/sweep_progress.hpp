@@ -45,7 +45,9 @@ class SweepProgress {
  public:
   SweepProgress(std::ostream& out, std::ostream& err, bool terminal, Verbosity verbosity,
                 std::vector<ProgressCase> cases);
-  void begin(std::size_t index);
+  /// Case `index` starts; with --interleave the first of `group_cases` cases measured side by side,
+  /// whose records come together: the ETA model gives each an equal share of the group's time.
+  void begin(std::size_t index, std::size_t group_cases = 1);
   void finished(std::size_t index, const nlohmann::json& record);
   /// Refreshes the terminal line (elapsed, ETA); at most a few times a second.
   void tick();
@@ -73,6 +75,7 @@ class SweepProgress {
   EtaModel eta_;
   std::chrono::steady_clock::time_point start_, case_start_, last_draw_;
   std::optional<std::size_t> current_;
+  std::size_t group_cases_ = 1;  ///< cases sharing the time since case_start_
   bool line_shown_ = false;
   std::size_t ok_ = 0, skipped_ = 0, failed_ = 0, done_ = 0;
 };

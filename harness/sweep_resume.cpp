@@ -64,6 +64,7 @@ ResumeScan scan_for_resume(const std::filesystem::path& path, bool retry_failed)
       ++scan.other_build;
       continue;
     }
+    scan.recorded.insert(*key);
     const auto status_field = r.find("status");  // not a string: not a record of a finished case
     const std::string status = status_field != r.end() && status_field->is_string() ? status_field->get<std::string>() : "";
     if (status != "ok" && status != "skipped" && status != "failed") {

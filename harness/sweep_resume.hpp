@@ -27,6 +27,7 @@ std::optional<std::string> record_key(const nlohmann::json& record);
 
 struct ResumeScan {
   std::set<std::string> done;         ///< keys of cases that need not run again
+  std::set<std::string> recorded;     ///< keys of cases this build has any record of (a rerun's record says so)
   std::size_t records = 0;            ///< records read
   std::size_t failed_to_retry = 0;    ///< failed cases (without a later ok record) that --retry-failed runs again
   std::size_t other_build = 0;        ///< records of another build (their cases run again)

@@ -3,6 +3,7 @@
 // the supervisor, the worker and the progress display.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct SweepSettings {
   double timeout_s = 600;        ///< per case, wall clock (--timeout)
   RunMachine machine;            ///< --machine: the roofline of rate.pct_peak
   PinMode pin = PinMode::none;   ///< --pin: thread placement, applied before the first case of each thread count
+  std::optional<std::uint64_t> interleave_seed;  ///< --interleave: each group (sweep_groups) in random-order rounds
   std::filesystem::path out;     ///< the results file
   bool resume = false;           ///< skip the cases already in `out`
   bool retry_failed = false;     ///< with resume: run failed cases again

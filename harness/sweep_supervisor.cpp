@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -65,8 +66,12 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  /// Asks for case `index`; false if the worker is gone (its end is then read from the channel).
-  bool send(std::size_t index) { return write_protocol_line(to_, std::to_string(index)); }
+  /// Asks for the cases `group`; false if the worker is gone (its end is then read from the channel).
+  bool send(const std::vector<std::size_t>& group) {
+    std::string line;
+    for (std::size_t index : group) line += (line.empty() ? "" : " ") + std::to_string(index);
+    return write_protocol_line(to_, line);
+  }
 
   /// The next complete line from the worker: a line, "" for none yet within `wait`, nullopt at EOF.
   std::optional<std::string> read_line(std::chrono::milliseconds wait) {
@@ -142,9 +147,13 @@ std::optional<Message> parse_message(const std::string& line) {
 
 }  // namespace
 
-std::string timeout_reason(double timeout_s) {
-  char text[64];
-  std::snprintf(text, sizeof text, "timeout after %g s (--timeout)", timeout_s);
+std::string timeout_reason(double timeout_s, std::size_t cases) {
+  char text[160];
+  if (cases > 1)
+    std::snprintf(text, sizeof text, "timeout after %g s (--timeout %g s for each of the %zu cases measured side by side)",
+                  timeout_s * double(cases), timeout_s, cases);
+  else
+    std::snprintf(text, sizeof text, "timeout after %g s (--timeout)", timeout_s);
   return text;
 }
 
@@ -172,28 +181,32 @@ bool write_protocol_line(int fd, const std::string& line) {
   return true;
 }
 
-SupervisedRun supervise_cases(const std::vector<std::size_t>& cases, const SupervisorOptions& options,
+SupervisedRun supervise_cases(const std::vector<std::vector<std::size_t>>& groups, const SupervisorOptions& options,
                               const WorkerEvents& events) {
-  // A worker that died would otherwise kill us with SIGPIPE when we hand it the next case.
+  // A worker that died would otherwise kill us with SIGPIPE when we hand it the next group.
   ::signal(SIGPIPE, SIG_IGN);
   SupervisedRun run;
   std::optional<Worker> worker;
   const auto tick = std::chrono::milliseconds(250);
-  const auto timeout = std::chrono::duration<double>(options.timeout_s);
-  while (run.finished < cases.size()) {
-    if (interrupt_count() > 0) {
-      run.interrupted = true;
-      break;
-    }
-    const std::size_t index = cases[run.finished];
+  std::size_t cases = 0;
+  for (const std::vector<std::size_t>& group : groups) cases += group.size();
+  for (const std::vector<std::size_t>& group : groups) {
+    if (interrupt_count() > 0) break;
     const bool fresh = !worker;
     if (fresh) worker.emplace(options.worker_argv);
-    worker->send(index);  // if it is gone, its EOF below says so
+    worker->send(group);  // if it is gone, its EOF below says so
+    std::vector<std::size_t> unfinished = group;  // in the group's order
+    // Every case of the group has its own --timeout; measured side by side they share the sum.
+    const auto timeout = std::chrono::duration<double>(options.timeout_s * double(group.size()));
+    auto lose_the_rest = [&](const std::string& reason) {
+      for (std::size_t index : unfinished) events.lost(index, reason), ++run.finished;
+      unfinished.clear();
+    };
     bool begun = false;
     Clock::time_point deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                     timeout + std::chrono::duration<double>(fresh ? options.startup_s : 0));
-    for (bool done = false; !done;) {
-      if (interrupt_count() > 1) {  // a second Ctrl-C: stop now, the case in flight is not recorded
+    while (!unfinished.empty()) {
+      if (interrupt_count() > 1) {  // a second Ctrl-C: stop now, the cases in flight are not recorded
         worker->kill();
         worker.reset();
         run.interrupted = true;
@@ -201,42 +214,40 @@ SupervisedRun supervise_cases(const std::vector<std::size_t>& cases, const Super
       }
       if (events.tick) events.tick();
       const std::optional<std::string> line = worker->read_line(tick);
-      if (!line) {  // the worker ended without a record: a crash (or an exit we did not ask for)
+      if (!line) {  // the worker ended without every record: a crash (or an exit we did not ask for)
         const int status = worker->reap();
         worker.reset();
         if (!begun && fresh)
           throw std::runtime_error("the sweep worker ended before its first case (" + describe_worker_end(status) +
                                    "); see the messages above");
-        events.lost(index, describe_worker_end(status));
-        done = true;
+        lose_the_rest(describe_worker_end(status));
       } else if (!line->empty()) {
         const std::optional<Message> m = parse_message(*line);
-        if (m && m->verb == "begin" && m->index == index) {
+        const auto waiting = m ? std::find(unfinished.begin(), unfinished.end(), m->index) : unfinished.end();
+        if (m && m->verb == "begin" && !begun && m->index == group.front()) {
           begun = true;
           deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
-          if (events.begin) events.begin(index);
-        } else if (m && m->verb == "record" && m->index == index) {
+          if (events.begin) events.begin(m->index);
+        } else if (m && m->verb == "record" && begun && waiting != unfinished.end()) {
+          unfinished.erase(waiting);
           const nlohmann::json record = nlohmann::json::parse(m->payload, nullptr, false);
-          if (record.is_object()) events.record(index, record);
-          else events.lost(index, "the worker sent an unreadable record");
-          done = true;
+          if (record.is_object()) events.record(m->index, record);
+          else events.lost(m->index, "the worker sent an unreadable record");
+          ++run.finished;
         } else {
           worker->kill();
           worker.reset();
-          events.lost(index, "the worker sent an unexpected line: " + line->substr(0, 80));
-          done = true;
+          lose_the_rest("the worker sent an unexpected line: " + line->substr(0, 80));
         }
       } else if (Clock::now() > deadline) {
         worker->kill();
         worker.reset();
-        events.lost(index, timeout_reason(options.timeout_s));
-        done = true;
+        lose_the_rest(timeout_reason(options.timeout_s, group.size()));
       }
     }
-    ++run.finished;
   }
   if (worker) worker->stop();
-  if (run.finished < cases.size()) run.interrupted = true;
+  if (run.finished < cases) run.interrupted = true;
   return run;
 }
 

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "exit_codes.hpp"
 #include "sweep_cases.hpp"
@@ -24,21 +27,31 @@ int run_sweep_worker(const SweepSettings& s, const MpiSession& mpi) {
   SweepCaseRunner runner(s, mpi);
   std::string line;
   while (std::getline(std::cin, line)) {
-    const std::size_t index = std::stoull(line);
-    if (index >= s.grid.cases.size()) {
-      std::cerr << "attnbench: sweep worker: case " << index << " is not in the grid of " << s.grid.cases.size()
-                << "\n";
+    std::vector<std::size_t> group;  // one case, or the cases measured side by side
+    std::istringstream words(line);
+    for (std::size_t index; words >> index;) {
+      if (index >= s.grid.cases.size()) {
+        std::cerr << "attnbench: sweep worker: case " << index << " is not in the grid of " << s.grid.cases.size()
+                  << "\n";
+        return kExitBadInput;
+      }
+      group.push_back(index);
+    }
+    if (group.empty() || !words.eof()) {
+      std::cerr << "attnbench: sweep worker: expected case indices, got '" << line << "'\n";
       return kExitBadInput;
     }
-    if (!write_protocol_line(channel, "begin " + std::to_string(index))) return kExitOk;  // the supervisor is gone
-    if (long(index) == crash_at) {
+    if (!write_protocol_line(channel, "begin " + std::to_string(group.front()))) return kExitOk;  // the supervisor is gone
+    if (crash_at >= 0 && std::find(group.begin(), group.end(), std::size_t(crash_at)) != group.end()) {
       std::signal(SIGSEGV, SIG_DFL);  // past any sanitizer's handler: die as a crashing kernel does
       std::raise(SIGSEGV);
     }
-    const CaseOutcome outcome = runner.run(index);
-    const std::string record =
-        runner.record(outcome, index).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (!write_protocol_line(channel, "record " + std::to_string(index) + " " + record)) return kExitOk;
+    const std::vector<CaseOutcome> outcomes = runner.run_group(group);
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      const std::string record =
+          runner.record(outcomes[k], group[k]).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      if (!write_protocol_line(channel, "record " + std::to_string(group[k]) + " " + record)) return kExitOk;
+    }
   }
   return kExitOk;
 }

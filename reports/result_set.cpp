@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "gbench_json.hpp"
@@ -91,6 +92,40 @@ void merge_status(ResultCase& c, const std::string& status, const std::string& r
   }
 }
 
+/// Which of a file's records a later rerun replaces. `sweep --resume` runs a case again when its record
+/// failed (--retry-failed) or when it belongs to a half-done --interleave group; the new record says
+/// "sweep": {"rerun": true} and stands for its case (same kernel, problem, threads, ranks, commit
+/// and flags) in place of every earlier record of it in the same file, so that a fixed failure does not
+/// read as failed forever (the worst-status rule) and a group's rerun is not pooled with its first run.
+std::vector<bool> superseded(const std::vector<json>& records) {
+  const auto identity = [](const json& r) -> std::optional<std::string> {
+    const auto prov = r.find("provenance");
+    if (prov == r.end() || !prov->is_object()) return std::nullopt;
+    const auto field = [](const json& object, const char* name) {
+      const auto it = object.find(name);
+      return it == object.end() ? std::string() : it->dump();
+    };
+    return field(r, "kernel") + '\x1f' + field(r, "problem_str") + '\x1f' + field(r, "threads") + '\x1f' +
+           field(r, "ranks") + '\x1f' + field(*prov, "git_commit") + '\x1f' + field(*prov, "flags");
+  };
+  std::map<std::string, std::size_t> last_rerun;  // identity -> the last rerun record's position
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const json& r = records[i];
+    const auto sweep = r.find("sweep");
+    if (!r.is_object() || sweep == r.end() || !sweep->is_object() || sweep->value("rerun", false) != true) continue;
+    if (const auto id = identity(r)) last_rerun[*id] = i;
+  }
+  std::vector<bool> replaced(records.size(), false);
+  if (last_rerun.empty()) return replaced;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!records[i].is_object()) continue;
+    const auto id = identity(records[i]);
+    const auto it = id ? last_rerun.find(*id) : last_rerun.end();
+    replaced[i] = it != last_rerun.end() && i < it->second;
+  }
+  return replaced;
+}
+
 void load_attnbench(const std::filesystem::path& path, ResultSet& set, std::map<CaseKey, std::size_t>& index) {
   std::vector<json> records;
   try {
@@ -102,7 +137,9 @@ void load_attnbench(const std::filesystem::path& path, ResultSet& set, std::map<
   if (records.empty())
     throw ResultSetError(file + ": no attnbench record in it (expected JSON Lines written by 'attnbench run/sweep --out', "
                                 "or Google Benchmark JSON from --benchmark_out)");
+  const std::vector<bool> replaced = superseded(records);
   for (std::size_t i = 0; i < records.size(); ++i) {
+    if (replaced[i]) continue;
     const json& r = records[i];
     const std::string where = file + ": record " + std::to_string(i + 1);
     if (const auto kind = r.find("kind"); kind != r.end())

@@ -47,7 +47,10 @@ struct CaseKey {
 /// resumed sweep, several files given for one side). Their timing samples are concatenated in file
 /// order, since each round measured the same build on the same machine and more samples narrow the
 /// comparison. The status is the worst one seen (failed > ok > skipped) and `check_passed` is false
-/// when any record's check failed, so one bad round is never hidden by good ones.
+/// when any record's check failed, so one bad round is never hidden by good ones. One exception: a
+/// sweep record marked "sweep": {"rerun": true} (a case `sweep --resume` ran again: a failure retried,
+/// a half-done --interleave group) replaces the earlier records of its case from the same build in the
+/// same file, which are not pooled.
 struct ResultCase {
   CaseKey key;
   std::string status = "ok";  ///< "ok", "skipped" or "failed" (gbench: an error_occurred/skipped row is "skipped")

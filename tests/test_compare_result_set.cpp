@@ -69,6 +69,34 @@ TEST(ResultSet, WorstStatusAndAnyFailedCheckWin) {
   EXPECT_EQ(load_result_set({b}).cases[0].status, "ok");
 }
 
+TEST(ResultSet, ASweepRerunReplacesTheEarlierRecordsOfItsCase) {
+  // `sweep --resume --retry-failed`: the failed record, then the retry that passed.
+  TempDir dir("rs");
+  json retry = record("mha.x", "p", {4, 5});
+  retry["sweep"] = {{"case", 0}, {"rerun", true}};
+  json other_build = record("mha.x", "p", {9});
+  other_build["provenance"]["git_commit"] = "c0";
+  const auto a = write_lines(dir, "a.jsonl", {other_build, record("mha.x", "p", {}, "failed"), record("mha.y", "p", {1}),
+                                              retry});
+  const ResultSet set = load_result_set({a});
+  ASSERT_EQ(set.cases.size(), 2u);
+  EXPECT_EQ(set.cases[0].status, "ok");  // the fixed failure no longer reads as failed
+  EXPECT_EQ(set.cases[0].reason, "");
+  EXPECT_THAT(set.cases[0].samples_s, ElementsAre(9, 4, 5));  // another build's record is not replaced
+  EXPECT_EQ(set.cases[0].records.size(), 2u);
+  EXPECT_THAT(set.cases[0].sources[1], HasSubstr("record 4"));
+  // A rerun that failed in turn is what the case is now; records after it pool as usual.
+  json failed_retry = record("mha.x", "p", {}, "failed");
+  failed_retry["sweep"] = {{"rerun", true}};
+  const auto b = write_lines(dir, "b.jsonl", {record("mha.x", "p", {1}), failed_retry, record("mha.x", "p", {2})});
+  const ResultSet later = load_result_set({b});
+  EXPECT_EQ(later.cases[0].status, "failed");
+  EXPECT_THAT(later.cases[0].samples_s, ElementsAre(2));
+  // Without the mark, repeated records pool (worst status wins).
+  const auto c = write_lines(dir, "c.jsonl", {record("mha.x", "p", {}, "failed"), record("mha.x", "p", {3})});
+  EXPECT_EQ(load_result_set({c}).cases[0].status, "failed");
+}
+
 TEST(ResultSet, SeveralFilesPoolIntoOneSet) {
   TempDir dir("rs");
   const auto a = write_lines(dir, "a.jsonl", {record("mha.x", "p", {1})});

@@ -115,6 +115,13 @@ TEST_F(SweepCli, RetryFailedRunsFailedCasesAgain) {
   EXPECT_EQ(all[2]["status"], "failed");
   EXPECT_EQ(all[4]["status"], "ok");
   EXPECT_EQ(all[4]["sweep"]["case"], 2);
+  EXPECT_TRUE(all[4]["sweep"]["rerun"].get<bool>());  // it replaces the failed record (docs/RESULTS.md)
+  EXPECT_FALSE(all[3]["sweep"]["rerun"].get<bool>());
+  // compare reads the case as the retry found it, not as failed (the worst status of both records).
+  const CommandResult same = test_support::run_command(
+      std::string(ATTNBENCH_EXE) + " compare " + shell_quote(out().string()) + " " + shell_quote(out().string()),
+      dir_.path());
+  EXPECT_EQ(same.code, 0) << same.out << same.err;
 }
 
 TEST_F(SweepCli, CrashingKernelGivesAFailedRecordAndTheSweepGoesOn) {
@@ -139,6 +146,63 @@ TEST_F(SweepCli, CaseOverrunningTheTimeoutIsFailedAndTheSweepGoesOn) {
   EXPECT_EQ(all[0]["reason"].get<std::string>().rfind("timeout", 0), 0u) << all[0]["reason"];
   EXPECT_EQ(all[0]["problem_str"], "b1_h16_sq4096_skv4096_d64");
   EXPECT_EQ(all[1]["status"], "ok");
+}
+
+TEST_F(SweepCli, InterleaveMeasuresEachProblemsKernelsSideBySideFromOneSeed) {
+  const CommandResult r = sweep(std::string(kFour) + kShort + " --interleave --interleave-seed 7" + out_arg());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("4 cases to run in 2 groups measured side by side (--interleave-seed 7)"), std::string::npos)
+      << r.out;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 4u);
+  for (const nlohmann::json& rec : all) {
+    ASSERT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_EQ(rec["time"]["interleave"]["seed"], 7) << key(rec);
+    EXPECT_EQ(rec["time"]["interleave"]["kernels"], 2) << key(rec);  // a group: one problem's two kernels
+    EXPECT_FALSE(rec["sweep"]["rerun"].get<bool>());
+  }
+  EXPECT_EQ(all[0]["problem_str"], all[1]["problem_str"]);
+  EXPECT_EQ(all[2]["problem_str"], all[3]["problem_str"]);
+  EXPECT_NE(all[0]["problem_str"], all[2]["problem_str"]);
+}
+
+TEST_F(SweepCli, InterleaveCrashFailsEveryUnfinishedCaseOfItsGroupAndTheSweepGoesOn) {
+  const CommandResult r =
+      sweep(std::string(kFour) + kShort + " --interleave" + out_arg(), "ATTNBENCH_SWEEP_TEST_CRASH_AT=1");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 4u);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(all[i]["sweep"]["case"], i);
+    EXPECT_EQ(all[i]["status"], "failed");
+    EXPECT_EQ(all[i]["reason"], "crashed: signal 11 (SIGSEGV)");
+  }
+  for (int i : {2, 3}) EXPECT_EQ(all[i]["status"], "ok") << all[i].dump();  // a fresh worker for the next group
+}
+
+TEST_F(SweepCli, InterleaveResumeRunsAHalfDoneGroupWholeAndMarksTheRerun) {
+  const std::string args = std::string(kFour) + kShort + " --interleave" + out_arg();
+  ASSERT_EQ(sweep(args).code, 0);
+  // Killed between the records of the second group: its first case is in the file, its second not.
+  std::ifstream in(out());
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  std::ofstream(out(), std::ios::trunc | std::ios::binary) << lines[0] << "\n" << lines[1] << "\n" << lines[2] << "\n";
+  const CommandResult r = sweep(args + " --resume");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("2 cases to run (2 of 4 already in the file)"), std::string::npos) << r.out;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[3]["sweep"]["case"], 2);  // run again, beside case 3
+  EXPECT_TRUE(all[3]["sweep"]["rerun"].get<bool>());  // so compare and report use it instead of record 3
+  EXPECT_EQ(all[4]["sweep"]["case"], 3);
+  EXPECT_FALSE(all[4]["sweep"]["rerun"].get<bool>());
+  EXPECT_EQ(all[3]["time"]["interleave"]["kernels"], 2);
+  // Complete now: nothing runs again.
+  const CommandResult again = sweep(args + " --resume");
+  EXPECT_EQ(again.code, 0);
+  EXPECT_EQ(records(out()).size(), 5u);
 }
 
 TEST_F(SweepCli, ProblemBeyondMemoryIsSkippedNotRun) {
@@ -286,6 +350,63 @@ TEST_F(SweepCli, UnderMpirunATimeoutWritesItsRecordAndEndsTheJobWithTheResumeCom
   EXPECT_EQ(records(out()).size(), 4u);
 }
 
+TEST_F(SweepCli, UnderMpirunInterleaveMeasuresAGroupSideBySideOnEveryRank) {
+  if (!have_mpirun()) GTEST_SKIP() << "no mpirun on PATH";
+  const CommandResult r = test_support::run_command(
+      kMpiEnv + "mpirun -n 2" + kMpiSweep + kShort + " --interleave --interleave-seed 5" + out_arg(), dir_.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 4u);
+  for (const nlohmann::json& rec : all) {
+    ASSERT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_EQ(rec["time"]["interleave"]["seed"], 5);
+    EXPECT_EQ(rec["time"]["interleave"]["kernels"], 2);
+    EXPECT_EQ(rec["ranks"], rec["kernel"] == "mha.tp.mpi" ? 2 : 1) << key(rec);
+  }
+}
+
+TEST_F(SweepCli, UnderMpirunTheRanksAxisRunsMpiKernelsOnTheFirstRanks) {
+  if (!have_mpirun()) GTEST_SKIP() << "no mpirun on PATH";
+  const std::string mpirun = kMpiEnv + "mpirun -n 3 --oversubscribe " ATTNBENCH_EXE
+                             " sweep --threads 1 --kernel mha.tp.mpi,mha.blocked.serial --problem b1_h4_sq17_d8 "
+                             "--ranks 1,2,4" + std::string(kShort) + out_arg();
+  const CommandResult r = test_support::run_command(mpirun, dir_.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  // 4 ranks do not fit the launch: left out with a note, not an error in the middle of the sweep.
+  EXPECT_NE(r.err.find("--ranks 4 is more than the 3 rank(s) launched"), std::string::npos) << r.err;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 3u);
+  std::vector<std::string> seen;
+  for (const nlohmann::json& rec : all) {
+    EXPECT_EQ(rec["status"], "ok") << rec.dump();
+    EXPECT_TRUE(rec["check"]["passed"].get<bool>()) << key(rec);
+    EXPECT_EQ(rec["provenance"]["ranks"], 3);  // the launch
+    seen.push_back(rec["kernel"].get<std::string>() + " " + rec["ranks"].dump());
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"mha.tp.mpi 1", "mha.tp.mpi 2", "mha.blocked.serial 1"}));
+  EXPECT_EQ(all[1]["rank_time"].is_object(), true);  // timed over its 2 ranks
+  // Resume knows each case by its ranks.
+  const CommandResult again = test_support::run_command(mpirun + " --resume", dir_.path());
+  EXPECT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("0 cases to run (3 of 3 already in the file)"), std::string::npos) << again.out;
+}
+
+TEST_F(SweepCli, UnderMpirunTheDefaultThreadsShareTheHostsCpusAmongItsRanks) {
+  if (!have_mpirun()) GTEST_SKIP() << "no mpirun on PATH";
+  const CommandResult r = test_support::run_command(
+      kMpiEnv + "mpirun -n 2 " ATTNBENCH_EXE " sweep --kernel mha.blocked.omp --problem b1_h2_sq33_d16" +
+          std::string(kShort) + out_arg(),
+      dir_.path());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const int shared = std::max(1, int(std::thread::hardware_concurrency()) / 2);
+  EXPECT_NE(r.out.find("threads: " + std::to_string(shared) + " per rank (no --threads: this host's logical CPUs "
+                       "shared by its 2 ranks)"), std::string::npos) << r.out;
+  const std::vector<nlohmann::json> all = records(out());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["threads"], shared);
+  EXPECT_TRUE(all[0]["sweep"]["default_threads"].get<bool>());
+}
+
 TEST_F(SweepCli, PinPlacesEachThreadCountAfresh) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs 2 CPUs";
   const CommandResult r = sweep("--kernel mha.blocked.omp --problem b1_h2_sq33_d16 --threads 1,2 --pin compact" +
@@ -325,7 +446,7 @@ const BadSweep kBadSweeps[] = {
     {"--out /proc/nonexistent/dir/x.jsonl", "--out"},
     {"--no-such-option", "no-such-option"},
     {"--pin sideways", "--pin"},
-    {"--interleave", "--interleave"},
+    {"--interleave-seed 3", "--interleave-seed without --interleave"},
 };
 INSTANTIATE_TEST_SUITE_P(All, SweepBadInput, ::testing::ValuesIn(kBadSweeps));
 

@@ -70,6 +70,48 @@ TEST(SweepGrid, KernelsOfOneProblemSideBySideThreadsInnermost) {
   EXPECT_FALSE(g.default_threads);
 }
 
+TEST(SweepGrid, RanksAxisAppliesToMpiKernelsOnlyAndFitsTheLaunch) {
+  SweepGrid g = grid_of({"--kernel", "mha.tp.mpi,mha.blocked.serial", "--problem", "b1_h4_sq17_d8", "--threads", "1",
+                         "--ranks", "1:4:*2"});
+  std::vector<std::string> rows;
+  for (const SweepCase& c : g.cases) rows.push_back(c.kernel->id() + " " + std::to_string(c.ranks));
+  // The serial kernel runs on rank 0 alone: once, whatever the ranks.
+  EXPECT_THAT(rows, ElementsAre("mha.tp.mpi 1", "mha.tp.mpi 2", "mha.tp.mpi 4", "mha.blocked.serial 0"));
+  fit_to_launch(g, 3, 3);
+  ASSERT_EQ(g.cases.size(), 3u);
+  EXPECT_EQ(g.cases[1].ranks, 2);
+  EXPECT_EQ(g.cases[1].threads, 1);  // given: not shared
+  ASSERT_EQ(g.excluded.size(), 1u);
+  EXPECT_THAT(g.excluded[0], HasSubstr("1 case(s) left out: --ranks 4 is more than the 3 rank(s) launched"));
+  // With --interleave the serial kernel and each ranks value are groups of their own.
+  EXPECT_EQ(sweep_groups(g, true), (std::vector<std::vector<std::size_t>>{{0}, {1}, {2}}));
+  SweepGrid only_four = grid_of({"--kernel", "mha.tp.mpi", "--problem", "b1_h4_sq17_d8", "--ranks", "4"});
+  EXPECT_EQ(usage_error([&] { fit_to_launch(only_four, 2, 2); }),
+            "no valid case in the grid: 1 case(s) left out: --ranks 4 is more than the 2 rank(s) launched (start the "
+            "sweep with mpirun -n 4 or more to run them)");
+  EXPECT_THAT(usage_error([] { grid_of({"--kernel", "mha.tp.mpi", "--problem", "b1_h4_sq17_d8", "--ranks", "0"}); }),
+              HasSubstr("--ranks"));
+}
+
+TEST(SweepGrid, DefaultThreadsAreTheHostsCpusSharedByItsRanks) {
+  const int cpus = int(std::max(1u, std::thread::hardware_concurrency()));
+  SweepGrid g = grid_of({"--kernel", "mha.blocked.omp", "--problem", "b1_h4_sq17_d8"});
+  fit_to_launch(g, 4, 4);
+  EXPECT_EQ(g.cases.at(0).threads, std::max(1, cpus / 4));
+  SweepGrid given = grid_of({"--kernel", "mha.blocked.omp", "--problem", "b1_h4_sq17_d8", "--threads", "2"});
+  fit_to_launch(given, 4, 4);
+  EXPECT_EQ(given.cases.at(0).threads, 2);
+}
+
+TEST(SweepGrid, GroupsForInterleaveAreOneProblemsKernelsAtOneThreadCount) {
+  const SweepGrid g = grid_of({"--kernel", "mha.naive.omp,mha.blocked.omp", "--heads", "2", "--head-dim", "16", "--seq",
+                               "32,64", "--threads", "1,2"});
+  // Cases: p32 naive 1, p32 naive 2, p32 blocked 1, p32 blocked 2, then the same for p64.
+  EXPECT_EQ(sweep_groups(g, true), (std::vector<std::vector<std::size_t>>{{0, 2}, {1, 3}, {4, 6}, {5, 7}}));
+  EXPECT_EQ(sweep_groups(g, false).size(), 8u);
+  EXPECT_EQ(sweep_groups(g, false)[5], std::vector<std::size_t>{5});
+}
+
 TEST(SweepGrid, SerialKernelsRunOncePerProblemWhateverTheThreads) {
   EXPECT_THAT(listing(grid_of({"--kernel", "mha.naive.serial,mha.naive.omp", "--heads", "2", "--head-dim", "16", "--seq",
                                "32", "--threads", "2,1"}), true),

@@ -45,7 +45,7 @@ TEST(SweepSupervisor, TimeoutsAndCrashesCostOneCaseEach) {
   Seen seen;
   const auto start = std::chrono::steady_clock::now();
   const SupervisedRun run =
-      supervise_cases({0, 1, 2, 3, 4, 5}, SupervisorOptions{{"/bin/sh", "-c", kScript}, 0.3, 30}, recording(seen));
+      supervise_cases({{0}, {1}, {2}, {3}, {4}, {5}}, SupervisorOptions{{"/bin/sh", "-c", kScript}, 0.3, 30}, recording(seen));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(run.finished, 6u);
   EXPECT_FALSE(run.interrupted);
@@ -59,9 +59,40 @@ TEST(SweepSupervisor, TimeoutsAndCrashesCostOneCaseEach) {
   EXPECT_EQ(seen.events, expected);
 }
 
+/// A worker that answers each group (one line of indices): case 3 crashes it, case 6 hangs, and group
+/// 4 5 takes 0.5 s, within its 2 x 0.3 s.
+constexpr const char* kGroupScript = R"(while read line; do
+  set -- $line
+  echo "begin $1"
+  [ "$1" = 4 ] && sleep 0.5
+  for i in "$@"; do
+    [ "$i" = 3 ] && kill -SEGV $$
+    [ "$i" = 6 ] && sleep 30
+    echo "record $i {\"case\":$i}"
+  done
+done)";
+
+TEST(SweepSupervisor, AGroupSharesTheSumOfItsTimeoutsAndACrashLosesItsUnfinishedCases) {
+  Seen seen;
+  const auto start = std::chrono::steady_clock::now();
+  const SupervisedRun run = supervise_cases({{0, 1}, {2, 3}, {4, 5}, {6, 7}, {8}},
+                                            SupervisorOptions{{"/bin/sh", "-c", kGroupScript}, 0.3, 30}, recording(seen));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(run.finished, 9u);
+  EXPECT_FALSE(run.interrupted);
+  EXPECT_LT(seconds, 10.0) << "the hung worker was not killed at the group's timeout";
+  const std::string timeout = "timeout after 0.6 s (--timeout 0.3 s for each of the 2 cases measured side by side)";
+  const std::vector<std::string> expected{"begin 0", "record 0 {\"case\":0}", "record 1 {\"case\":1}",
+                                          "begin 2", "record 2 {\"case\":2}", "lost 3 crashed: signal 11 (SIGSEGV)",
+                                          "begin 4", "record 4 {\"case\":4}", "record 5 {\"case\":5}",
+                                          "begin 6", "lost 6 " + timeout, "lost 7 " + timeout,
+                                          "begin 8", "record 8 {\"case\":8}"};
+  EXPECT_EQ(seen.events, expected);
+}
+
 TEST(SweepSupervisor, AWorkerThatCannotStartStopsTheSweep) {
   Seen seen;
-  EXPECT_THROW(supervise_cases({0, 1}, SupervisorOptions{{"/bin/sh", "-c", "exit 3"}, 1, 5}, recording(seen)),
+  EXPECT_THROW(supervise_cases({{0}, {1}}, SupervisorOptions{{"/bin/sh", "-c", "exit 3"}, 1, 5}, recording(seen)),
                std::runtime_error);
   EXPECT_TRUE(seen.events.empty());
 }
