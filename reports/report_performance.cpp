@@ -239,6 +239,7 @@ void section_speedup_naive(ReportContext& ctx, std::vector<Block>& out) {
   }
   out.push_back(std::move(table));
   std::vector<std::pair<SpeedUp, const CaseRecord*>> ranked;
+  ranked.reserve(best.size());
   for (const auto& [kernel, b] : best) ranked.push_back(b);
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first.ratio > b.first.ratio; });
   Text t("Largest speed-ups over mha.naive.serial: ");

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 namespace attnbench::report {
 
@@ -166,7 +167,7 @@ std::string fmt_sig(double v, int digits) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   // Rounding can add a digit (9.996 -> "10.00"): print again with one decimal fewer.
   std::string text = buf;
-  const double rounded = std::atof(buf);
+  const double rounded = std::strtod(buf, nullptr);  // buf is what snprintf just printed
   if (decimals > 0 && std::fabs(rounded) >= std::pow(10.0, int_digits)) {
     std::snprintf(buf, sizeof buf, "%.*f", decimals - 1, v);
     text = buf;

@@ -95,6 +95,7 @@ std::vector<double> ticks(const Axis& a, const std::set<double>& data_values) {
   const bool whole = !data_values.empty() &&
                      std::all_of(data_values.begin(), data_values.end(), [](double v) { return v == std::floor(v); });
   if (whole) step = std::max(step, 1.0);
+  // NOLINTNEXTLINE(cert-flp30-c): about ten steps of a 1/2/5 x 10^k step; the end test has a tolerance
   for (double v = std::ceil(a.lo / step) * step; v <= a.hi + 1e-9 * step; v += step)
     t.push_back(std::fabs(v) < 1e-12 * step ? 0.0 : v);
   return t;
@@ -201,7 +202,8 @@ std::string render_svg(const PlotSpec& spec) {
   for (std::size_t i = 0; i < spec.series.size(); ++i) {
     const PlotSeries& s = spec.series[i];
     const char* color = kPalette[s.color % kPaletteSize];
-    const double x = kLeft + double(i % std::size_t(columns)) * col_w, y = legend_top + double(i / std::size_t(columns)) * kLegendRow;
+    const std::size_t row = i / std::size_t(columns), column = i % std::size_t(columns);
+    const double x = kLeft + double(column) * col_w, y = legend_top + double(row) * kLegendRow;
     out << "<line x1=\"" << num(x) << "\" y1=\"" << num(y) << "\" x2=\"" << num(x + 26) << "\" y2=\"" << num(y) << "\" stroke=\"" << color
         << "\" stroke-width=\"2\"" << (s.reference ? " stroke-dasharray=\"6 4\"" : "") << "/>";
     if (!s.reference) marker(out, (s.color / kPaletteSize) % 4, x + 13, y, color);
