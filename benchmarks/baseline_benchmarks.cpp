@@ -2,7 +2,13 @@
 // references the targets are stated against (kernels/rnn/recurrent.cpp, docs/PERFORMANCE.md):
 //   step_sgemv/G/E     B = 1: cblas_sgemv over the packed W_hh [G*E, E], bytes/s of reading W_hh
 //   stream_read/G/E    an AVX2 streaming read of the same bytes: the rate sgemv could reach at best
-//   step_sgemm64/G/E   B = 64: cblas_sgemm h[64, E] . W_hh^T, FLOP/s
+//   step_packed/G/E/B  the kernels' product on W_hh packed once (kernels/rnn/recurrent_weights.hpp): the
+//                      micro-kernel's tiles at B > 1, sgemv over rows at B = 1, FLOP/s and bytes/s of W_hh
+//   step_tiles_b1/G/E  B = 1 on the tiles instead of sgemv (why the kernels pack rows for B = 1), FLOP/s
+//   step_sgemm/G/E/B   cblas_sgemm h[B, E] . W_hh^T (what the kernels called before: OpenBLAS packs all
+//                      of W_hh on every call), FLOP/s; B = 256 shows how much of the cost is that packing
+//   step_sgemm_wt/G/E  the transposed orientation HW^T = W_hh . h^T (M = G*E, N = 64), FLOP/s
+//   pack_w_hh/G/E      packing W_hh once into the tiles (set-up cost), bytes/s of W_hh
 //   sgemm_2048         cblas_sgemm 2048^3: the calibrated SGEMM peak (docs/PERFORMANCE.md, machine peaks)
 // One thread (OpenBLAS held to 1). Run interleaved on a shared machine:
 //   attnbench_baseline_bench --benchmark_enable_random_interleaving=true --benchmark_repetitions=5
@@ -16,6 +22,7 @@
 #include <immintrin.h>
 #endif
 
+#include "../kernels/rnn/recurrent_weights.hpp"
 #include "attnbench/blas_threads.hpp"
 #include "machine_context.hpp"
 
@@ -64,9 +71,39 @@ void stream_read(benchmark::State& state) {
   state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(W.w.size()) * 4);
 }
 
-void step_sgemm64(benchmark::State& state) {
+void set_flops(benchmark::State& state, std::int64_t B, std::int64_t rows, std::int64_t E) {
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * double(B * rows * E) * double(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+// The kernels' product at batch B on weights packed for batch `layout_batch` (the kernels pack for their
+// own B: rows for sgemv at B = 1, the micro-kernel's tiles otherwise).
+void run_packed(benchmark::State& state, std::int64_t G, std::int64_t E, std::int64_t B, std::int64_t layout_batch) {
+  namespace bk = attnbench::kernels::blocked;
   const attnbench::BlasThreads single(1);
-  const std::int64_t G = state.range(0), E = state.range(1), rows = G * E, B = 64;
+  const std::int64_t rows = G * E;
+  const Weights W(rows, E);
+  const attnbench::kernels::RecurrentWeights packed(W.w.data(), G, E, layout_batch, bk::micro_kernels(bk::select_isa()));
+  std::vector<float> h(std::size_t(B * E), 0.1f);
+  attnbench::Tensor hw(attnbench::DataType::f32, {packed.tiles() * G * B * attnbench::kernels::kUnitTile});
+  for (auto _ : state) {
+    packed.multiply(h.data(), E, B, 0, packed.tiles(), hw.as<float>().data());
+    benchmark::DoNotOptimize(hw.raw());
+  }
+  set_flops(state, B, rows, E);
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * rows * E * 4);
+}
+
+void step_packed(benchmark::State& state) {
+  run_packed(state, state.range(0), state.range(1), state.range(2), state.range(2));
+}
+
+// B = 1 on the tiles (what the kernels would run without the sgemv layout): the micro-kernel's one-row case.
+void step_tiles_b1(benchmark::State& state) { run_packed(state, state.range(0), state.range(1), 1, 64); }
+
+void step_sgemm(benchmark::State& state) {
+  const attnbench::BlasThreads single(1);
+  const std::int64_t G = state.range(0), E = state.range(1), B = state.range(2), rows = G * E;
   const Weights W(rows, E);
   std::vector<float> h(std::size_t(B * E), 0.1f), y(static_cast<std::size_t>(B * rows));
   for (auto _ : state) {
@@ -74,8 +111,31 @@ void step_sgemm64(benchmark::State& state) {
                 W.w.data(), int(E), 0.0f, y.data(), int(rows));
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["FLOPS"] = benchmark::Counter(2.0 * double(B * rows * E) * double(state.iterations()),
-                                               benchmark::Counter::kIsRate);
+  set_flops(state, B, rows, E);
+}
+
+void step_sgemm_wt(benchmark::State& state) {
+  const attnbench::BlasThreads single(1);
+  const std::int64_t G = state.range(0), E = state.range(1), B = 64, rows = G * E;
+  const Weights W(rows, E);
+  std::vector<float> h(std::size_t(B * E), 0.1f), y(static_cast<std::size_t>(B * rows));
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(B), int(E), 1.0f, W.w.data(), int(E),
+                h.data(), int(E), 0.0f, y.data(), int(B));
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, B, rows, E);
+}
+
+void pack_w_hh(benchmark::State& state) {
+  namespace bk = attnbench::kernels::blocked;
+  const std::int64_t G = state.range(0), E = state.range(1);
+  const Weights W(G * E, E);
+  for (auto _ : state) {
+    const attnbench::kernels::RecurrentWeights packed(W.w.data(), G, E, 64, bk::micro_kernels(bk::select_isa()));
+    benchmark::DoNotOptimize(&packed);
+  }
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * G * E * E * 4);
 }
 
 void sgemm_2048(benchmark::State& state) {
@@ -97,9 +157,22 @@ void shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"G", "E"})->UseRealTime();
 }
 
+// (gates, model_dim, batch): LSTM and GRU at D = 512 and 1024, at the batches in `batches`.
+template <std::int64_t... batches>
+void batched_shapes(benchmark::internal::Benchmark* b) {
+  for (std::int64_t g : {4, 3})
+    for (std::int64_t e : {512, 1024})
+      for (std::int64_t batch : {batches...}) b->Args({g, e, batch});
+  b->ArgNames({"G", "E", "B"})->UseRealTime();
+}
+
 BENCHMARK(step_sgemv)->Apply(shapes);
 BENCHMARK(stream_read)->Apply(shapes);
-BENCHMARK(step_sgemm64)->Apply(shapes);
+BENCHMARK(step_packed)->Apply(batched_shapes<1, 64, 256>);
+BENCHMARK(step_sgemm)->Apply(batched_shapes<64, 256>);
+BENCHMARK(step_tiles_b1)->Apply(shapes);
+BENCHMARK(step_sgemm_wt)->Apply(shapes);
+BENCHMARK(pack_w_hh)->Apply(shapes);
 BENCHMARK(sgemm_2048)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

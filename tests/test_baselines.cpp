@@ -235,6 +235,34 @@ TEST(RecurrentEquations, ElmanBackwardDirectionRunsFromTheEnd) {
   }
 }
 
+// The recurrent product runs on 64-unit tiles of W_hh packed once, 6 batch rows at a time, threads
+// owning whole tiles (kernels/rnn/recurrent.hpp): widths and batches that fill no tile or block
+// exactly (D 24, 80, 130; B 5, 67 = 64 + 3), both directions, 1 and 2 threads (2 threads at D = 80
+// give one thread a full tile and the other a partial one), against the float64 reference.
+TEST(RecurrentEquations, PackedTilesMatchTheReferenceAtOddWidthsAndBatches) {
+  struct Case {
+    Op op;
+    const char* id;
+    std::int64_t batch, seq, width;
+    bool bidirectional;
+  };
+  for (const Case& c : {Case{Op::lstm, "rnn.lstm.omp", 67, 3, 80, false}, Case{Op::gru, "rnn.gru.omp", 5, 4, 130, true},
+                        Case{Op::lstm, "rnn.lstm.serial", 5, 3, 130, true}, Case{Op::gru, "rnn.gru.serial", 67, 2, 24, false},
+                        Case{Op::elman, "rnn.elman.serial", 67, 3, 80, true}}) {
+    Problem p = baseline(c.batch, c.seq, c.width);
+    p.bidirectional = c.bidirectional;
+    const TensorSet in = make_inputs(c.op, p, 7);
+    const std::vector<double> ref = reference(c.op, p, in);
+    for (const int threads : {1, 2}) {
+      const std::vector<float> got = run(c.id, p, in, threads);
+      ASSERT_EQ(got.size(), ref.size());
+      double worst = 0;
+      for (std::size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs(double(got[i]) - ref[i]));
+      EXPECT_LT(worst, 1e-4) << c.id << " " << p.str() << " threads=" << threads;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Operators, fields, strings, costs
 
