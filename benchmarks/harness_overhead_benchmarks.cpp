@@ -77,9 +77,11 @@ Trial trial(const std::function<void()>& fn, int reps, attnbench::CacheMode cach
 
 Trial median_trial(const std::function<void()>& fn, int reps, int trials, attnbench::CacheMode cache) {
   std::vector<Trial> all;
+  all.reserve(std::size_t(trials));  // >= 1: main checks
   for (int t = 0; t < trials; ++t) all.push_back(trial(fn, reps, cache));
   auto mid = [&](auto field) {
     std::vector<double> v;
+    v.reserve(all.size());
     for (const Trial& t : all) v.push_back(t.*field);
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];

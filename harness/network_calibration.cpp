@@ -98,6 +98,7 @@ NetOpCalibration measure_op(NetOp op, MPI_Comm comm, const NetworkOptions& o, Bu
     const double per_op = op == NetOp::pingpong ? 2.0 * iterations : double(iterations);
     run_op(op, comm, rank, ranks, bytes, std::max(1, iterations / 4), b);  // warm-up: connections, caches
     std::vector<double> samples;
+    samples.reserve(std::size_t(o.repetitions));  // >= 1: checked
     for (int rep = 0; rep < o.repetitions; ++rep)
       samples.push_back(timed_loop(comm, [&] { run_op(op, comm, rank, ranks, bytes, iterations, b); }) / per_op);
     const SampleStats st = summarize(samples);

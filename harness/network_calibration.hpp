@@ -33,12 +33,12 @@ void validate(const NetworkOptions& options);
 /// 1, 2, 4, ... up to max (min and max included even when not powers of two).
 std::vector<std::int64_t> doubling_sizes(std::int64_t min_bytes, std::int64_t max_bytes);
 
-/// Measures every operation on `comm` (collective: every rank must call it with the same options)
+/// Measures every operation on `world` (collective: every rank must call it with the same options)
 /// and fits each. Ping-pong and bandwidth run between rank 0 and rank 1 (the others wait). The
 /// result is complete on rank 0 only. `progress` (called on rank 0, may be empty) gets one line per
 /// finished operation. Throws std::runtime_error naming the MPI call that failed, and
 /// std::invalid_argument for a communicator of fewer than 2 ranks.
-NetworkCalibration calibrate_network(MPI_Comm comm, const NetworkOptions& options,
+NetworkCalibration calibrate_network(MPI_Comm world, const NetworkOptions& options,
                                      const std::function<void(const std::string&)>& progress = {});
 
 /// A barrier that sleeps while it waits (MPI_Ibarrier polled every millisecond), so ranks that wait

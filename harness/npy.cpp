@@ -488,7 +488,7 @@ void sync_directory(const fs::path& dir) {
 }  // namespace
 
 std::string describe_npy_dtype(const std::string& descr) {
-  const std::string quoted = "'" + descr + "'";
+  std::string quoted = "'" + descr + "'";  // not const: returned, so moved
   const auto [order, code] = split_order(descr);
   if (code.empty()) return quoted;
   const char kind = code[0];

@@ -153,7 +153,7 @@ const std::vector<std::string>& counter_names() {
 std::unique_ptr<CounterReader> make_perf_event_reader() { return std::make_unique<PerfEventReader>(); }
 
 std::string perf_open_failure(const std::string& event, int err) {
-  const std::string call = "perf_event_open(" + event + ") failed: " + std::strerror(err);
+  std::string call = "perf_event_open(" + event + ") failed: " + std::strerror(err);
   switch (err) {
     case ENOENT:
     case ENODEV:

@@ -127,7 +127,7 @@ ProfileResult profile_case(const Problem& p, const Kernel& kernel, const TensorS
     mpi->wait_for_root();
     return r;
   }
-  const MPI_Comm comm = together ? mpi->comm() : MPI_COMM_SELF;
+  const MPI_Comm comm = together ? mpi->comm() : MPI_COMM_SELF;  // NOLINT(misc-misplaced-const): a fixed handle
   const int ranks = together ? mpi->size() : 1, rank = together ? mpi->rank() : 0;
   r.ranks = ranks;
 

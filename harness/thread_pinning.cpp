@@ -60,7 +60,7 @@ Share host_share(const MpiSession& mpi, const std::vector<CpuPlace>& allowed) {
   for (int r = 0; r < ranks; ++r) {
     if (r == local) continue;
     for (int w = 0; w < kMaskWords; ++w) {
-      const std::uint64_t other = all[std::size_t(r * kMaskWords + w)];
+      const std::uint64_t other = all[std::size_t(r) * kMaskWords + std::size_t(w)];
       identical &= other == mine[std::size_t(w)];
       disjoint &= (other & mine[std::size_t(w)]) == 0;
     }

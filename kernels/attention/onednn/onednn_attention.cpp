@@ -484,7 +484,7 @@ class OnednnAttention final : public PreparedKernel {
 }  // namespace
 
 Support OnednnKernel::supports(const Problem& p) const {
-  const Support s = Kernel::supports(p);
+  Support s = Kernel::supports(p);  // not const: returned, so moved
   if (!s.ok && p.score == Score::additive) return Support::no(kOnednnNoAdditive);
   return s;
 }
