@@ -27,6 +27,7 @@ PACKAGES=(
   iproute2 procps util-linux    # ip netns/veth, sysctl, unshare (netns-hosts.sh)
   python3                       # summaries of run directories and the cluster tests' record checks
   clang libclang-rt-14-dev      # libFuzzer targets of the parsers (tests/fuzz, scripts/fuzz.sh)
+  libomp-14-dev                 # ThreadSanitizer with OpenMP: LLVM libomp and its Archer tool (scripts/tsan.sh)
   clang-tidy cppcheck shellcheck  # static analysis (scripts/lint.sh, .clang-tidy, .cppcheck-suppressions)
   chromium                      # headless render test of report.html (tests/report_render_chromium.sh)
 )

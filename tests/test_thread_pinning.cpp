@@ -131,6 +131,9 @@ TEST_F(PinsThreads, OpenMpAndTbbThreadsEachGetTheirPlannedCpu) {
       tbb_seen.emplace_back(tbb::this_task_arena::current_thread_index(), own_cpus());
     });
   });
+  // Read under the lock too: ThreadSanitizer cannot see oneTBB's join (libtbb is not instrumented), so a
+  // worker's last emplace_back would otherwise look unordered with this read (scripts/tsan.sh).
+  const std::lock_guard<std::mutex> lock(mutex);
   for (const auto& [slot, cpus] : tbb_seen) EXPECT_EQ(cpus, std::set<int>{report.cpus[std::size_t(slot) % 2]}) << slot;
 
   const PinReport json_check = report;
