@@ -22,6 +22,7 @@
 #include "provenance.hpp"
 #include "results_file.hpp"
 #include "roofline.hpp"
+#include "sweep_interrupt.hpp"
 
 namespace attnbench {
 namespace {
@@ -105,7 +106,7 @@ Settings settings_from(const po::variables_map& vm, const MpiSession& mpi) {
   const std::int64_t available = available_memory_bytes();
   // The profiled pass prepares the kernel a second time, after the first is released: one at a time.
   const std::int64_t need = case_memory_bytes(s.problem, *s.kernel, s.context, s.check);
-  if (available > 0 && need > available)
+  if (available >= 0 && need > available)  // 0: a limit already reached; -1: none known
     throw UsageError(s.problem.str() + " with " + s.kernel->id() + " needs " + format_bytes(need) + " but only " +
                      format_bytes(available) + " is available; reduce --batch, --seq or --heads" +
                      (s.check ? ", or drop --check" : ""));
@@ -128,7 +129,6 @@ int cmd_profile(const std::vector<std::string>& args, const MpiSession& mpi) {
   const Settings s = mpi.collectively([&] { return settings_from(vm, mpi); });
   // Outputs are opened before anything is measured, so a bad path fails now.
   std::unique_ptr<ResultsFile> results;
-  std::unique_ptr<std::ofstream> trace;
   mpi.collectively([&] {
     if (!mpi.is_root()) return;
     if (s.out) try {
@@ -137,10 +137,18 @@ int cmd_profile(const std::vector<std::string>& args, const MpiSession& mpi) {
         throw UsageError(std::string("--out: ") + e.what());
       }
     if (s.trace) {
-      trace = std::make_unique<std::ofstream>(*s.trace, std::ios::trunc);
-      if (!*trace) throw UsageError("--trace: cannot write '" + *s.trace + "'; check the directory exists and is writable");
+      // Tried without truncating (a new file is removed again): an interrupted or failed profile leaves
+      // an earlier trace at that path as it was, and no empty file where there was none.
+      std::error_code ec;
+      const bool existed = std::filesystem::exists(*s.trace, ec);
+      if (!std::ofstream(*s.trace, std::ios::app))
+        throw UsageError("--trace: cannot write '" + *s.trace + "'; check the directory exists and is writable");
+      if (!existed) std::filesystem::remove(*s.trace, ec);
     }
   });
+  // Ctrl-C or SIGTERM: the profile in flight finishes and is written, then exit 128 + signal; a second
+  // one stops at once (nothing of this profile is written then).
+  install_interrupt_handlers(SecondInterrupt::exits, /*announce=*/!mpi.active());
 
   const Op op = s.kernel->info().op;
   const TensorSet inputs = make_inputs(op, s.problem, s.seed);
@@ -156,19 +164,21 @@ int cmd_profile(const std::vector<std::string>& args, const MpiSession& mpi) {
 
   const std::unique_ptr<CounterReader> counters = make_perf_event_reader();
   ProfileResult r = profile_case(s.problem, *s.kernel, inputs, ps, *counters);
+  restore_default_interrupt_handlers();  // the outputs below are written whole (results) or quickly (trace)
   r.outcome.seed = s.seed;
   r.outcome.inputs = "random";
   if (!mpi.is_root()) return r.outcome.status == CaseStatus::failed ? kExitCheckFailed : kExitOk;
 
   print_profile(std::cout, r);
   std::string trace_error;  // reported after the record is written: a full disk must not lose the measurement
-  if (trace && r.profiled) {
-    write_trace_json(*trace, r.traces,
+  if (s.trace && r.profiled) {
+    std::ofstream trace(*s.trace, std::ios::trunc);
+    write_trace_json(trace, r.traces,
                      {{"kernel", s.kernel->id()}, {"problem", s.problem.str()}, {"threads", r.outcome.threads},
                       {"ranks", r.ranks}, {"profiled_calls", r.profiled->repetitions},
                       {"events_dropped", r.trace_dropped}, {"version", prov.value("version", "")}});
-    trace->close();
-    if (!*trace) {
+    trace.close();
+    if (!trace) {
       trace_error = "--trace: cannot write '" + *s.trace + "': " + std::strerror(errno) +
                     "; free disk space or choose another --trace (the profile is printed above" +
                     (results ? " and recorded in --out)" : ")");
@@ -183,16 +193,13 @@ int cmd_profile(const std::vector<std::string>& args, const MpiSession& mpi) {
       std::cout << "; open it in ui.perfetto.dev\n";
     }
   }
-  if (trace && !r.profiled) {  // nothing was profiled: leave no empty file behind
-    trace->close();
-    std::filesystem::remove(*s.trace);
-  }
   if (results) {
     nlohmann::json record = make_record(r.outcome, prov);
     if (r.profiled) record["profile"] = profile_json(r);
     results->append(record);
   }
   if (!trace_error.empty()) throw UsageError(trace_error);
+  if (interrupt_count() > 0) return exit_status_for_signal(interrupt_signal());
   return r.outcome.status == CaseStatus::failed ? kExitCheckFailed : kExitOk;
 }
 

@@ -1,6 +1,8 @@
 // `attnbench run`: measure the chosen kernels on the chosen problems, side by side in one process,
 // print a table and append one record per case to --out.
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -23,6 +25,7 @@
 #include "mpi_session.hpp"
 #include "provenance.hpp"
 #include "results_file.hpp"
+#include "sweep_interrupt.hpp"
 #include "tensor_dir.hpp"
 
 namespace attnbench {
@@ -133,7 +136,7 @@ void preflight(const Settings& s) {
         continue;
       }
       const std::int64_t need = case_memory_bytes(p, *k, s.context, s.check);
-      if (available > 0 && need > available)
+      if (available >= 0 && need > available)  // 0: a limit already reached; -1: none known
         throw UsageError(p.str() + " with " + k->id() + " needs " + format_bytes(need) + " (inputs, output, " +
                          "workspace" + (s.check ? ", reference" : "") + ") but only " + format_bytes(available) +
                          " is available; reduce --batch, --seq or --heads" + (s.check ? ", or drop --check" : ""));
@@ -200,6 +203,19 @@ std::vector<std::string> table_row(const CaseOutcome& c, std::optional<double> b
   return row;
 }
 
+/// Test hook: ATTNBENCH_RUN_TEST_CRASH=<rank>:<case> makes that rank die of SIGSEGV as that case (0-based,
+/// in run order) begins, as a crashing kernel would; the other ranks go on into it (the MPI fault tests).
+void crash_if_asked(std::size_t case_index, const MpiSession& mpi) {
+  static const char* const text = std::getenv("ATTNBENCH_RUN_TEST_CRASH");
+  int rank = -1;
+  long index = -1;
+  // NOLINTNEXTLINE(cert-err34-c): a test hook; a malformed value matches no case, which is the right outcome
+  if (text && std::sscanf(text, "%d:%ld", &rank, &index) == 2 && rank == mpi.rank() && index == long(case_index)) {
+    std::signal(SIGSEGV, SIG_DFL);  // past any sanitizer's handler: die as a crashing kernel does
+    std::raise(SIGSEGV);
+  }
+}
+
 }  // namespace
 
 int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
@@ -249,15 +265,24 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
     table.print_header();
   }
 
+  // Ctrl-C or SIGTERM: the case in flight finishes and is recorded, then the run stops (exit 128 +
+  // signal); a second one stops it at once. Every rank stops before the same case.
+  install_interrupt_handlers(SecondInterrupt::exits, /*announce=*/!mpi.active());
+  std::size_t cases_done = 0;
+  const std::size_t cases = s.problems.size() * s.kernels.size();
+  bool stopped = false;
+  auto interrupted = [&] { return stopped = !mpi.all_ok(interrupt_count() == 0); };
   bool any_failed = false;
   const bool user_given = bool(s.inputs);
   const CaseOptions case_options{s.context, s.measure, s.check, s.save_output, &mpi, &s.machine,
                                   user_given ? 0 : s.seed, user_given ? s.inputs->string() : "random"};
   for (const Problem& p : s.problems) {
+    if (interrupted()) break;
     ProblemData data(p, [&](Op op) { return inputs_for(op, p, s); });
     if (user_inputs) data.adopt(s.kernels.front()->info().op, std::move(*user_inputs)), user_inputs.reset();
     std::optional<double> baseline_median;
     auto report = [&](const CaseOutcome& c) {
+      ++cases_done;
       any_failed |= c.status == CaseStatus::failed;
       if (c.kernel->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
       if (!mpi.is_root()) return;
@@ -265,13 +290,26 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
       table.print_row(table_row(c, baseline_median));
     };
     if (s.interleave_seed) {  // all of the problem's kernels at once: rows when every one is done
+      crash_if_asked(cases_done, mpi);
       const std::vector<CaseOutcome> outcomes = execute_cases_interleaved(s.kernels, data, case_options, *s.interleave_seed);
       for (const CaseOutcome& c : outcomes)
         if (c.kernel->id() == kBaselineKernel && c.time) baseline_median = c.time->median;
       for (const CaseOutcome& c : outcomes) report(c);
     } else {
-      for (const Kernel* k : s.kernels) report(execute_case(*k, data, case_options));
+      for (const Kernel* k : s.kernels) {
+        if (k != s.kernels.front() && interrupted()) break;
+        crash_if_asked(cases_done, mpi);
+        report(execute_case(*k, data, case_options));
+      }
     }
+  }
+  restore_default_interrupt_handlers();
+  if (stopped) {
+    const int signal = interrupt_signal() ? interrupt_signal() : SIGTERM;  // another rank's, under a launcher
+    if (mpi.is_root())
+      std::cerr << "attnbench: interrupted: " << cases_done << " of " << cases << " cases done"
+                << (s.out ? " (their records are in " + s.out->string() + ")" : "") << "; the rest not run\n";
+    return exit_status_for_signal(signal);
   }
   return any_failed ? kExitCheckFailed : kExitOk;
 }

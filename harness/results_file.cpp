@@ -2,6 +2,8 @@
 #include "results_file.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,6 +89,26 @@ bool ends_with_torn_line(const std::filesystem::path& path) {
   return torn;
 }
 
+/// Holds SIGINT, SIGTERM, SIGHUP and SIGQUIT on this thread while it lives: a signal that arrives
+/// meanwhile is delivered when it ends, so a handler that exits cannot cut a record in half.
+/// (sweep_interrupt's handlers hand a signal that lands on another thread, e.g. an idle OpenMP one, to
+/// the main thread, which writes the records.)
+class TerminationSignalsHeld {
+ public:
+  TerminationSignalsHeld() {
+    sigset_t hold;
+    sigemptyset(&hold);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&hold, s);
+    ::pthread_sigmask(SIG_BLOCK, &hold, &before_);
+  }
+  ~TerminationSignalsHeld() { ::pthread_sigmask(SIG_SETMASK, &before_, nullptr); }
+  TerminationSignalsHeld(const TerminationSignalsHeld&) = delete;
+  TerminationSignalsHeld& operator=(const TerminationSignalsHeld&) = delete;
+
+ private:
+  sigset_t before_;
+};
+
 /// Makes a newly created file's directory entry durable too. Best effort: a failure here only
 /// matters on power loss, and the data itself is synced on every append.
 void sync_parent_directory(const std::filesystem::path& path) {
@@ -144,8 +166,12 @@ void ResultsFile::append(const nlohmann::json& record) {
   check_tail_ = true;
   struct stat before {};
   const bool sized = ::fstat(fd_, &before) == 0 && S_ISREG(before.st_mode);
-  int err = write_all(fd_, line);
-  if (err == 0) err = sync_file(fd_);
+  int err = 0;
+  {
+    const TerminationSignalsHeld held;  // a Ctrl-C now ends the process after the line, not inside it
+    err = write_all(fd_, line);
+    if (err == 0) err = sync_file(fd_);
+  }
   if (err != 0) {
     // A short write (disk full, a file size limit) leaves part of the line: cut it off, so the file
     // holds exactly the records it held before (best effort; a reader skips a torn line anyway).

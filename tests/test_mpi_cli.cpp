@@ -27,10 +27,7 @@ using test_support::run_command;
 using test_support::shell_quote;
 using test_support::TempDir;
 
-// Root needs the two ALLOW variables; the sanitizer build's LeakSanitizer must not report Open MPI's
-// own start-up allocations (tests/lsan-openmpi.supp; ignored by the release build).
-const std::string kMpiEnv = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 ") +
-                            "LSAN_OPTIONS=suppressions=" ATTNBENCH_SOURCE_DIR "/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0 ";
+using test_support::kMpiEnv;
 const std::string kMpirun = kMpiEnv + MPIEXEC_EXECUTABLE + " -n 2 ";
 const std::string kRun = std::string(" ") + ATTNBENCH_EXE + " run --warmup 0 --min-reps 2 --min-time 0 --threads 1 ";
 

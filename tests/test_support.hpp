@@ -1,8 +1,12 @@
 #pragma once
 // Helpers shared by the test programs.
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -10,10 +14,14 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "attnbench/problem.hpp"
 #include "attnbench/workload.hpp"
 #include "exit_codes.hpp"
+
+extern char** environ;
 
 namespace attnbench::test_support {
 
@@ -97,6 +105,58 @@ inline CommandResult run_command(const std::string& cmd, const std::filesystem::
   const int status = std::system(full.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
+
+/// Starts `command` under /bin/sh without waiting for it (begin it with `exec` so that the pid is the
+/// program's own). With `own_group` it leads a new process group, as a shell job does: a Ctrl-C at a
+/// terminal reaches the whole group, as kill(-pid, signal) does. Returns the pid, or -1.
+inline pid_t spawn_shell(const std::string& command, bool own_group = false) {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (own_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  }
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  pid_t pid = -1;
+  const int failed = posix_spawn(&pid, "/bin/sh", nullptr, &attr, const_cast<char**>(argv), environ);
+  posix_spawnattr_destroy(&attr);
+  return failed ? -1 : pid;
+}
+
+/// Polls `done` every 20 ms until it holds or `limit` passes; returns its last answer.
+template <typename Pred>
+bool wait_until(Pred&& done, std::chrono::milliseconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+/// Whether `file` holds at least one whole line (a first record was written).
+inline bool has_a_line(const std::filesystem::path& file) { return slurp(file).find('\n') != std::string::npos; }
+
+/// The processes whose command line (/proc/PID/cmdline, arguments joined by spaces) contains `text`.
+inline std::vector<pid_t> pids_with(const std::string& text) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = slurp(e.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(text) != std::string::npos) pids.push_back(pid_t(std::stol(name)));
+  }
+  return pids;
+}
+
+/// The environment (as shell words, ending in a space) that mpirun needs here: root needs the two ALLOW
+/// variables; the sanitizer build's LeakSanitizer must not report Open MPI's own start-up allocations
+/// (tests/lsan-openmpi.supp; ignored by the release build).
+inline const std::string kMpiEnv =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+    "LSAN_OPTIONS=suppressions=" ATTNBENCH_SOURCE_DIR "/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0 ";
 
 /// Debian's interpreter, which has python3-torch and numpy (the first python3 on PATH may not).
 inline constexpr const char* kPython = "/usr/bin/python3";

@@ -2,7 +2,6 @@
 // per-case timeout, a crashing kernel, the memory refusal and bad options.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +20,6 @@
 
 #include "results_file.hpp"
 #include "test_support.hpp"
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace attnbench;
@@ -230,18 +227,9 @@ TEST_P(SweepInterrupt, FinishesTheCaseInFlightPrintsTheResumeCommandAndExits128P
   const std::string command = "exec " + std::string(ATTNBENCH_EXE) + " sweep" + args + " >" +
                               shell_quote((dir_ / "o.log").string()) + " 2>" + shell_quote((dir_ / "e.log").string());
   // Its own process group, as a shell job: Ctrl-C at a terminal signals the whole group.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  pid_t shell = 0;
-  ASSERT_EQ(posix_spawn(&shell, "/bin/sh", nullptr, &attr, const_cast<char**>(argv), environ), 0);
-  posix_spawnattr_destroy(&attr);
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!(fs::exists(out()) && slurp(out()).find('\n') != std::string::npos) &&
-         std::chrono::steady_clock::now() < give_up)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const pid_t shell = test_support::spawn_shell(command, /*own_group=*/true);
+  ASSERT_GT(shell, 0);
+  test_support::wait_until([&] { return test_support::has_a_line(out()); }, std::chrono::seconds(60));
   ASSERT_EQ(::kill(-shell, GetParam()), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(shell, &status, 0), shell);
@@ -267,18 +255,8 @@ TEST_P(SweepInterrupt, FinishesTheCaseInFlightPrintsTheResumeCommandAndExits128P
 
 INSTANTIATE_TEST_SUITE_P(CtrlCAndTerm, SweepInterrupt, ::testing::Values(SIGINT, SIGTERM));
 
-/// Processes whose command line contains `text` (from /proc/PID/cmdline).
-int processes_with(const std::string& text) {
-  int count = 0;
-  for (const fs::directory_entry& e : fs::directory_iterator("/proc")) {
-    const std::string name = e.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = slurp(e.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    count += cmdline.find(text) != std::string::npos;
-  }
-  return count;
-}
+/// How many processes have `text` in their command line.
+int processes_with(const std::string& text) { return int(test_support::pids_with(text).size()); }
 
 TEST_F(SweepCli, KillMinusNineLosesAtMostTheCaseInFlightAndTakesTheWorkerWithIt) {
   const std::string args = std::string(" sweep --kernel mha.naive.serial,mha.blocked.serial --problem b1_h2_sq33_d16 "
@@ -287,13 +265,9 @@ TEST_F(SweepCli, KillMinusNineLosesAtMostTheCaseInFlightAndTakesTheWorkerWithIt)
   // Case 1 hangs in the worker: without PR_SET_PDEATHSIG the worker would outlive the sweep there.
   const std::string command =
       "ATTNBENCH_SWEEP_TEST_HANG_AT=1 exec " + std::string(ATTNBENCH_EXE) + args + " >/dev/null 2>&1";
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  pid_t sweep_pid = 0;
-  ASSERT_EQ(posix_spawn(&sweep_pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!(fs::exists(out()) && slurp(out()).find('\n') != std::string::npos) &&
-         std::chrono::steady_clock::now() < give_up)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const pid_t sweep_pid = test_support::spawn_shell(command);
+  ASSERT_GT(sweep_pid, 0);
+  test_support::wait_until([&] { return test_support::has_a_line(out()); }, std::chrono::seconds(60));
   // The worker (the same arguments and --worker) has case 1 and hangs in it.
   const std::string worker = out().string() + " --worker";
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -315,10 +289,7 @@ TEST_F(SweepCli, KillMinusNineLosesAtMostTheCaseInFlightAndTakesTheWorkerWithIt)
   EXPECT_EQ(records(out()).size(), 6u);
 }
 
-// Root needs the ALLOW variables; LeakSanitizer must not report Open MPI's own allocations.
-const std::string kMpiEnv =
-    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
-    "LSAN_OPTIONS=suppressions=" ATTNBENCH_SOURCE_DIR "/tests/lsan-openmpi.supp:fast_unwind_on_malloc=0:print_suppressions=0 ";
+using test_support::kMpiEnv;
 const std::string kMpiSweep = " " ATTNBENCH_EXE " sweep --threads 1 --kernel mha.tp.mpi,mha.blocked.serial "
                               "--problem b1_h2_sq33_d16 --problem b1_h4_sq17_d8";
 
