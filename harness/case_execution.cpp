@@ -32,14 +32,16 @@ std::span<const std::int32_t> ProblemData::kv_lengths(Op op) const {
   return it == inputs_.end() ? std::span<const std::int32_t>{} : kv_lengths_of(problem_, it->second);
 }
 
-std::string skip_reason(const Problem& p, const Kernel& kernel, const RunContext& ctx, bool check) {
+std::string skip_reason(const Problem& p, const Kernel& kernel, const RunContext& ctx, bool check,
+                        int ranks_on_host) {
   const Support support = kernel.supports_run(p, ctx);
   if (!support.ok) return support.reason;
-  const std::int64_t available = available_memory_bytes();
+  const std::int64_t available = available_memory_bytes(ranks_on_host);
   const std::int64_t need = case_memory_bytes(p, kernel, ctx, check);
   if (available >= 0 && need > available)
     return "needs " + format_bytes(need) + " (inputs, output, workspace" + (check ? ", reference" : "") +
-           ") but only " + format_bytes(available) + " is available";
+           ") but only " + format_bytes(available) + " is available" +
+           (ranks_on_host > 1 ? " to each of the " + std::to_string(ranks_on_host) + " ranks on this host" : "");
   return "";
 }
 
@@ -49,7 +51,9 @@ namespace {
 /// would wait in a collective the others never enter).
 std::optional<CaseOutcome> agreed_skip(const Kernel& kernel, const ProblemData& data, const CaseOptions& o) {
   const bool launched = o.mpi && o.mpi->size() > 1;
-  std::string reason = skip_reason(data.problem(), kernel, o.context, o.check);
+  // An mpi kernel's ranks on one host allocate together; any other kernel runs on rank 0 alone.
+  const int sharing = launched && kernel.info().caps.parallelism == Parallelism::mpi ? o.mpi->ranks_on_host() : 1;
+  std::string reason = skip_reason(data.problem(), kernel, o.context, o.check, sharing);
   if (launched && !o.mpi->all_ok(reason.empty()) && reason.empty()) reason = "does not fit in memory on another rank";
   if (reason.empty()) return std::nullopt;
   CaseOutcome c;

@@ -56,8 +56,10 @@ struct CaseOptions {
 
 /// Why `kernel` cannot run `problem` here, or "" when it can: its supports_run() answer, or the
 /// memory the case needs (case_memory_bytes) above what this process may still allocate. Local to
-/// this process: under a launcher, execute_case makes the ranks agree.
-std::string skip_reason(const Problem& problem, const Kernel& kernel, const RunContext& ctx, bool check);
+/// this process: under a launcher, execute_case makes the ranks agree. `ranks_on_host`: the processes
+/// on this host that run the case alike and share its memory (available_memory_bytes).
+std::string skip_reason(const Problem& problem, const Kernel& kernel, const RunContext& ctx, bool check,
+                        int ranks_on_host = 1);
 
 /// One case: skipped with the reason (nothing allocated), or run by run_case on `data`'s inputs and
 /// checked against its reference; then the work from the inputs used, seed, inputs and roofline.

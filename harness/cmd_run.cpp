@@ -124,8 +124,7 @@ Settings settings_from(const po::variables_map& vm) {
 
 // Refuse, before anything is allocated or measured, a case that cannot fit in memory or that an
 // explicitly named kernel cannot run.
-void preflight(const Settings& s) {
-  const std::int64_t available = available_memory_bytes();
+void preflight(const Settings& s, const MpiSession& mpi) {
   for (const Problem& p : s.problems)
     for (const Kernel* k : s.kernels) {
       const Support support = k->supports_run(p, s.context);
@@ -135,11 +134,16 @@ void preflight(const Settings& s) {
                            "; 'attnbench list' shows what each kernel supports");
         continue;
       }
+      // An mpi kernel's ranks on one host allocate together (available_memory_bytes).
+      const bool shared = mpi.size() > 1 && k->info().caps.parallelism == Parallelism::mpi;
+      const std::int64_t available = available_memory_bytes(shared ? mpi.ranks_on_host() : 1);
       const std::int64_t need = case_memory_bytes(p, *k, s.context, s.check);
       if (available >= 0 && need > available)  // 0: a limit already reached; -1: none known
         throw UsageError(p.str() + " with " + k->id() + " needs " + format_bytes(need) + " (inputs, output, " +
                          "workspace" + (s.check ? ", reference" : "") + ") but only " + format_bytes(available) +
-                         " is available; reduce --batch, --seq or --heads" + (s.check ? ", or drop --check" : ""));
+                         " is available" +
+                         (shared ? " to each of the " + std::to_string(mpi.ranks_on_host()) + " ranks on this host" : "") +
+                         "; reduce --batch, --seq or --heads" + (s.check ? ", or drop --check" : ""));
     }
   if (s.save_output) {
     std::error_code ec;
@@ -233,7 +237,7 @@ int cmd_run(const std::vector<std::string>& args, const MpiSession& mpi) {
     settings.context.comm = mpi.comm();
     if (!vm.count("threads"))  // the default shares this host's cores among its ranks
       settings.context.threads = std::max(1, settings.context.threads / mpi.ranks_on_host());
-    preflight(settings);
+    preflight(settings, mpi);
     return settings;
   });
   std::unique_ptr<ResultsFile> results;

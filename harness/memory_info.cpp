@@ -103,11 +103,12 @@ Bytes address_space_headroom() {
 
 }  // namespace
 
-std::int64_t available_memory_bytes() {
+std::int64_t available_memory_bytes(int processes_sharing) {
   Bytes best = proc_kb_field("/proc/meminfo", "MemAvailable");
   best = min_known(best, cgroup_headroom("/sys/fs/cgroup", "memory.max", "memory.current", true));
   best = min_known(best, cgroup_headroom("/sys/fs/cgroup/memory", "memory.limit_in_bytes",
                                          "memory.usage_in_bytes", false));
+  if (best && processes_sharing > 1) *best /= processes_sharing;
   best = min_known(best, address_space_headroom());
   return best.value_or(-1);
 }

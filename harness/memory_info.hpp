@@ -12,8 +12,11 @@ namespace attnbench {
 ///     memory.usage_in_bytes),
 ///   - RLIMIT_AS, if set, minus the current virtual size (VmSize).
 /// Never negative when known (a limit already exceeded gives 0); -1 when none of these is known.
-/// Used to refuse a case that will not fit before running it.
-std::int64_t available_memory_bytes();
+/// Used to refuse a case that will not fit before running it. With `processes_sharing` > 1 (the MPI
+/// ranks on this host, each about to allocate alike) the host's and the cgroups' headroom is split
+/// evenly among them: each sees all of it, and together they would take it several times over (an OOM
+/// kill). RLIMIT_AS is per process and is not split.
+std::int64_t available_memory_bytes(int processes_sharing = 1);
 
 /// The process's peak resident set size in bytes: VmHWM from /proc/self/status, else
 /// getrusage's ru_maxrss. -1 when neither is available.
