@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -135,6 +136,21 @@ TEST(MemoryLimits, InACgroupWithALimitACaseThatWouldNotFitIsSkippedAndNothingIsO
   EXPECT_EQ(sweep.code, 0) << sweep.out << sweep.err;
   expect_small_ok_big_refused(out);
   EXPECT_EQ(cgroup.oom_kills(), 0);
+}
+
+TEST(MemoryLimits, MpiRanksSharingACgroupGetAShareEachAndNoneIsOomKilled) {
+  if (std::system("command -v " MPIEXEC_EXECUTABLE " >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun";
+  // 256 MiB per rank: one rank fits in 400 MiB, two do not. Each rank used to see all of the headroom,
+  // pass the check, and rank 1 was OOM-killed.
+  ChildCgroup cgroup(std::int64_t{400} << 20);
+  if (!cgroup.reason().empty()) GTEST_SKIP() << cgroup.reason();
+  TempDir dir("memory-mpi");
+  const CommandResult r = run_command(cgroup.enter() + "exec timeout -s KILL 60 env " + kMpiEnv + MPIEXEC_EXECUTABLE +
+                                          " -n 2 " + ATTNBENCH_EXE + " run --kernel mha.tp.mpi --problem b8_h8_sq2048_d64 "
+                                          "--threads 1 --warmup 0 --min-reps 1 --min-time 0 --max-time 0.01",
+                                      dir.path());
+  EXPECT_NE(r.err.find("is available to each of the 2 ranks on this host"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(cgroup.oom_kills(), 0) << r.out << r.err;
 }
 
 }  // namespace
