@@ -116,10 +116,9 @@ struct Row {
   std::string message;            ///< ECMAScript regex the stderr line must match (names problem and fix)
   std::vector<Fixture> files = {};
   Stdout out = Stdout::file;
-  /// When set, RLIMIT_FSIZE in the child is this many bytes more than one record (the size of a results
-  /// fixture), with SIGXFSZ ignored: a write past it fails with EFBIG, as on a full disk. The limit also
-  /// applies to the stderr log, so it leaves room for the message.
-  std::optional<rlim_t> fsize_above_record = std::nullopt;
+  /// When set, RLIMIT_FSIZE in the child (in bytes), with SIGXFSZ ignored: a write past it fails with
+  /// EFBIG, as on a full disk. The limit also applies to the stderr log, so it leaves room for the message.
+  std::function<rlim_t()> file_size_limit = nullptr;
   std::vector<std::string> env = {};        ///< extra NAME=VALUE
   /// The failure comes after measuring, so stdout may hold what was printed before it.
   bool output_before_failure = false;
@@ -196,7 +195,7 @@ Outcome run_program(const Row& row, const fs::path& cwd, const fs::path& logs) {
   const std::string out_path = row.out == Stdout::dev_full ? "/dev/full" : (logs / "stdout").string();
   const std::string err_path = (logs / "stderr").string();
   const std::string dir = cwd.string();
-  const rlim_t fsize_limit = row.fsize_above_record ? record().size() + *row.fsize_above_record : RLIM_INFINITY;
+  const rlim_t fsize_limit = row.file_size_limit ? row.file_size_limit() : RLIM_INFINITY;
 
   const pid_t pid = ::fork();
   if (pid < 0) return {};
@@ -468,7 +467,7 @@ std::vector<Row> rows() {
       after_output({"run_out_dev_full", run_on({"--out", "/dev/full"}), 2, R"(/dev/full.*No space left.*free disk space)"}),
       // The record is cut short by the size limit: the file must keep exactly the records it had.
       after_output({"run_out_file_size_limit", run_on({"--out", "r.jsonl"}), 2, R"(r.jsonl.*File too large.*size limit)",
-                    {results("r.jsonl")}, Stdout::file, 100}),
+                    {results("r.jsonl")}, Stdout::file, [] { return rlim_t(record().size() + 100); }}),
       {"run_out_existing_then_contradiction", run({"--out", "r.jsonl", "--heads", "2"}), 2, R"(--problem and --heads both given)",
        {results("r.jsonl")}},
       {"run_save_output_under_a_file", run({"--save-output", "r.jsonl/out"}), 2,
@@ -479,7 +478,7 @@ std::vector<Row> rows() {
        {text("m.json", "peak = fast\n")}},
       // The default profile is optional: a bad one is a note and the run goes on without % of peak.
       {"run_machine_from_env_wrong_schema", run_on({}), 0, R"(^note: .*m.json: machine profile: kind is missing.*calibrate)",
-       {text("m.json", "{\"cores\": \"two\"}\n")}, Stdout::file, std::nullopt, {"ATTNBENCH_MACHINE_PROFILE=m.json"}},
+       {text("m.json", "{\"cores\": \"two\"}\n")}, Stdout::file, nullptr, {"ATTNBENCH_MACHINE_PROFILE=m.json"}},
       // --- run: .npy inputs ---
       {"run_npy_zip_archive", run_on({"--inputs", "in"}), 2, R"(q.npy: is a zip archive.*np.save)",
        tensors("in", {{"q", [] { return std::string("PK\x03\x04 this is a zip file, not an array"); }}})},
@@ -645,7 +644,7 @@ std::vector<Row> rows() {
        {text("g.json", gbench(R"([{"name": "BM_x", "run_type": "iteration", "real_time": 1, "time_unit": "ns"}])"))}},
       // Figures written before the disk filled stay (whole files); no cut-off file, no .tmp is left.
       after_output({"report_disk_full", {"report", "r.jsonl", "-o", "rep"}, 2, R"(cannot write.*File too large.*choose another -o)",
-                    {results("r.jsonl")}, Stdout::file, 2000}),
+                    {results("r.jsonl")}, Stdout::file, [] { return rlim_t(1024); }}),
 
       // --- compare ---
       {"compare_one_file", compare({"r.jsonl"}), 2, R"(compare needs BASE and NEW)", {results("r.jsonl")}},
