@@ -5,6 +5,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "attnbench/cost_model.hpp"
 #include "attnbench/workload.hpp"
@@ -46,11 +47,13 @@ CaseOptions SweepCaseRunner::prepare(std::size_t index) {
     // Pinning narrows this thread's own CPU set: widen it again, or the next thread count would be
     // planned within the previous placement.
     if (pinned_threads_ && CPU_COUNT(&allowed_) > 0) ::sched_setaffinity(0, sizeof allowed_, &allowed_);
-    pin_ = pin_threads(s_.pin, c.threads, mpi_);
+    PinReport placed = pin_threads(s_.pin, c.threads, mpi_);
     pinned_threads_ = c.threads;
-    if (!pin_.applied && mpi_.is_root())
-      std::cerr << "note: --pin " << to_string(s_.pin) << " not applied for " << c.threads << " threads: " << pin_.reason
+    if (!placed.applied && mpi_.is_root())
+      std::cerr << "note: --pin " << to_string(s_.pin) << " not applied for " << c.threads << " threads: " << placed.reason
                 << "\n";
+    const std::lock_guard lock(pin_mutex_);
+    pin_ = std::move(placed);
   }
   if (!data_ || data_->problem().str() != c.problem.str()) {
     data_.reset();  // the previous problem's tensors go before the next one's are made
@@ -108,7 +111,10 @@ std::vector<CaseOutcome> SweepCaseRunner::run_group(const std::vector<std::size_
 
 nlohmann::json SweepCaseRunner::record(const CaseOutcome& outcome, std::size_t index) const {
   nlohmann::json r = make_record(outcome, provenance_.at(s_.grid.cases.at(index).threads));
-  r["provenance"]["pinning"] = to_json(pin_);  // as run records it (mode none without --pin)
+  {
+    const std::lock_guard lock(pin_mutex_);
+    r["provenance"]["pinning"] = to_json(pin_);  // as run records it (mode none without --pin)
+  }
   r["sweep"] = sweep_json(s_, index);
   return r;
 }

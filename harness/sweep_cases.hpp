@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -62,6 +63,9 @@ class SweepCaseRunner {
   int pinned_threads_ = 0;                    ///< the thread count --pin last placed (0: none yet)
   cpu_set_t allowed_{};                       ///< the CPUs allowed before any pinning, restored before the next
   PinReport pin_;                             ///< what that placement did (provenance.pinning)
+  /// Guards pin_: under MPI, rank 0's timeout watchdog writes a lost case's record (which reads pin_)
+  /// while the main thread may be placing the next thread count.
+  mutable std::mutex pin_mutex_;
 };
 
 }  // namespace attnbench

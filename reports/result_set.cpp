@@ -112,7 +112,9 @@ std::vector<bool> superseded(const std::vector<json>& records) {
   for (std::size_t i = 0; i < records.size(); ++i) {
     const json& r = records[i];
     const auto sweep = r.find("sweep");
-    if (!r.is_object() || sweep == r.end() || !sweep->is_object() || sweep->value("rerun", false) != true) continue;
+    if (!r.is_object() || sweep == r.end() || !sweep->is_object()) continue;
+    const auto rerun = sweep->find("rerun");  // only true marks a rerun; any other value, of any type, does not
+    if (rerun == sweep->end() || *rerun != true) continue;
     if (const auto id = identity(r)) last_rerun[*id] = i;
   }
   std::vector<bool> replaced(records.size(), false);

@@ -95,6 +95,11 @@ TEST(ResultSet, ASweepRerunReplacesTheEarlierRecordsOfItsCase) {
   // Without the mark, repeated records pool (worst status wins).
   const auto c = write_lines(dir, "c.jsonl", {record("mha.x", "p", {}, "failed"), record("mha.x", "p", {3})});
   EXPECT_EQ(load_result_set({c}).cases[0].status, "failed");
+  // A mark of another type (a hand-edited or foreign file) is not a rerun, and not an error either.
+  json odd = record("mha.x", "p", {4});
+  odd["sweep"] = {{"rerun", "yes"}};
+  const auto d = write_lines(dir, "d.jsonl", {record("mha.x", "p", {}, "failed"), odd});
+  EXPECT_EQ(load_result_set({d}).cases[0].status, "failed");
 }
 
 TEST(ResultSet, SeveralFilesPoolIntoOneSet) {
