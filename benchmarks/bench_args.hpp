@@ -1,7 +1,9 @@
 #pragma once
 // Command-line helpers shared by the Google Benchmark programs: our own `--name=value` flags are taken
 // out of argv before Google Benchmark parses the rest.
+#include <cmath>
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -22,6 +24,31 @@ inline std::optional<std::string> take_flag(int& argc, char** argv, const char* 
       return value;
     }
   return std::nullopt;
+}
+
+/// `text` as a whole number >= `minimum`, or nothing when it is not one (letters, trailing characters,
+/// a fraction, out of range): the programs' flags refuse such values instead of reading a prefix of them.
+inline std::optional<long long> whole_number(const std::string& text, long long minimum) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used != text.size() || v < minimum) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// `text` as a finite number > 0, or nothing.
+inline std::optional<double> positive_number(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size() || !(v > 0) || !std::isfinite(v)) return std::nullopt;
+    return v;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 /// "a,b,,c" -> {"a", "b", "c"}.

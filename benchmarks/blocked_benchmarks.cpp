@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -199,7 +200,11 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts;
   try {
     for (const std::string& s : split_commas(problems_text)) problems.push_back(parse_problem(s));
-    for (const std::string& s : split_commas(threads_text)) thread_counts.push_back(std::stoi(s));
+    for (const std::string& s : split_commas(threads_text)) {
+      const auto threads = attnbench::bench::whole_number(s, 1);
+      if (!threads || *threads > 4096) throw std::invalid_argument("--threads: '" + s + "' is not a thread count (1..4096)");
+      thread_counts.push_back(int(*threads));
+    }
   } catch (const std::exception& e) {
     std::cerr << "attnbench_blocked_bench: " << e.what() << "\n";
     return 2;

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,14 +93,26 @@ Trial median_trial(const std::function<void()>& fn, int reps, int trials, attnbe
 }  // namespace
 
 int main(int argc, char** argv) {
-  const double kernel_ms = std::stod(take_flag(argc, argv, "kernel-ms").value_or("1"));
-  const int reps = std::stoi(take_flag(argc, argv, "reps").value_or("2000"));
-  const int trials = std::stoi(take_flag(argc, argv, "trials").value_or("5"));
-  const attnbench::CacheMode cache = attnbench::parse_cache_mode(take_flag(argc, argv, "cache").value_or("hot"));
-  if (argc > 1 || kernel_ms <= 0 || reps < 1 || trials < 1) {
-    std::fprintf(stderr, "usage: %s [--kernel-ms=1] [--reps=2000] [--trials=5] [--cache=hot|cold]\n", argv[0]);
+  using attnbench::bench::positive_number;
+  using attnbench::bench::whole_number;
+  const std::optional<double> kernel_ms_flag = positive_number(take_flag(argc, argv, "kernel-ms").value_or("1"));
+  const std::optional<long long> reps_flag = whole_number(take_flag(argc, argv, "reps").value_or("2000"), 1);
+  const std::optional<long long> trials_flag = whole_number(take_flag(argc, argv, "trials").value_or("5"), 1);
+  std::optional<attnbench::CacheMode> cache_flag;
+  try {
+    cache_flag = attnbench::parse_cache_mode(take_flag(argc, argv, "cache").value_or("hot"));
+  } catch (const std::exception&) {  // reported below, with the other bad values
+  }
+  if (argc > 1 || !kernel_ms_flag || !reps_flag || *reps_flag > 100000000 || !trials_flag || *trials_flag > 10000 || !cache_flag) {
+    std::fprintf(stderr,
+                 "%s: bad or unknown option; usage: %s [--kernel-ms=1 (> 0)] [--reps=2000 (1..1e8)] [--trials=5 (1..1e4)] "
+                 "[--cache=hot|cold]\n",
+                 argv[0], argv[0]);
     return 2;
   }
+  const double kernel_ms = *kernel_ms_flag;
+  const int reps = int(*reps_flag), trials = int(*trials_flag);
+  const attnbench::CacheMode cache = *cache_flag;
   const Trial empty = median_trial([] {}, reps, trials, cache);
   const long iterations = calibrate(kernel_ms * 1e-3);
   double sink = 0;

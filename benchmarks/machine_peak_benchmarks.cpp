@@ -98,35 +98,25 @@ void sgemm(benchmark::State& state) {
   state.counters["threads_ran"] = ran;
 }
 
-bool positive_integer(const std::string& text, std::int64_t& out) {
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used != text.size() || v < 1) return false;
-    out = v;
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::int64_t value = 0;
+  using attnbench::bench::whole_number;
   if (const auto text = attnbench::bench::take_flag(argc, argv, "triad_mib")) {
-    if (!positive_integer(*text, value)) {
+    const auto mib = whole_number(*text, 1);
+    if (!mib) {
       std::cerr << "attnbench_peak: --triad_mib must be a whole number of MiB >= 1 (got '" << *text << "')\n";
       return 2;
     }
-    g_triad_bytes = static_cast<std::size_t>(value) << 20;
+    g_triad_bytes = static_cast<std::size_t>(*mib) << 20;
   }
   if (const auto text = attnbench::bench::take_flag(argc, argv, "fma_iterations")) {
-    if (!positive_integer(*text, value)) {
+    const auto iterations = whole_number(*text, 1);
+    if (!iterations) {
       std::cerr << "attnbench_peak: --fma_iterations must be a whole number >= 1 (got '" << *text << "')\n";
       return 2;
     }
-    g_fma_iterations = value;
+    g_fma_iterations = *iterations;
   }
 
   std::vector<int> thread_counts = {1, 2};
