@@ -48,7 +48,25 @@ void expect_small_ok_big_refused(const fs::path& out) {
   }
 }
 
+/// Whether this build (and so the attnbench it runs) reserves a sanitizer's shadow memory: terabytes of
+/// address space, so that no process of it starts under any `ulimit -v`.
+constexpr bool kSanitizerShadowMemory =
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+    true;
+#else
+    false;
+#endif
+#else
+    false;
+#endif
+
 TEST(MemoryLimits, UnderUlimitVACaseThatWouldNotFitIsRefusedBeforeAllocation) {
+  if (kSanitizerShadowMemory)
+    GTEST_SKIP() << "a sanitizer build reserves terabytes of address space for its shadow memory, so it cannot start "
+                    "under ulimit -v at all; the release build runs this test";
   // 600 MiB of address space: the program and its libraries (OpenBLAS reserves 128 MiB for its
   // buffers) fit, the big cases do not. (Below about 250 MiB OpenBLAS's own thread spins on a failing
   // mmap at exit: a limit that small is not a case attnbench can handle.)
