@@ -41,10 +41,11 @@ mpirun_job=$(cd "$work" && sbatch --parsable -N 2 --ntasks-per-node=2 --cpus-per
         --attnbench "$ATTNBENCH" -- "${TEST_RUN_ARGS[@]}")")
 echo "$TEST_NAME: cluster up, jobs $job and $mpirun_job submitted after $SECONDS s: $kernels on $TEST_PROBLEMS"
 
-# Waits for a job, until at most 80 s into the test (a loaded machine, the sanitizer build); fails
+# Waits for a job, until at most 200 s into the test (both jobs take about 40 s each on a quiet machine; the
+# sanitizer build on a loaded one needed more than 80 s for the second); fails
 # unless it completed with exit 0.
 wait_for_job() {
-  local id=$1 deadline=80 state="" exit_code
+  local id=$1 deadline=200 state="" exit_code
   while [ "$SECONDS" -lt "$deadline" ]; do
     state=$(scontrol show job "$id" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
     case "$state" in PENDING|RUNNING|CONFIGURING|COMPLETING|"") sleep 0.5 ;; *) break ;; esac
