@@ -12,9 +12,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "results_file.hpp"
+#include "test_support.hpp"
 
 namespace attnbench {
 namespace {
@@ -40,12 +42,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 /// The ResultsFileError message thrown by `f`, or "" if nothing was thrown.
 template <typename F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ResultsFileError& e) {
-    return e.what();
-  }
-  return "";
+  return test_support::thrown_message<ResultsFileError>(std::forward<F>(f));
 }
 
 /// Runs `body` in a forked child (so limits it sets stay there) and returns its exit code.

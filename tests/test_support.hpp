@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "attnbench/problem.hpp"
@@ -171,15 +172,21 @@ inline bool torch_available() {
   return available;
 }
 
+/// The message of the `Error` that `f` throws, or `none` if it throws none (any other exception escapes).
+template <typename Error, typename F>
+std::string thrown_message(F&& f, const std::string& none = "") {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return none;
+}
+
 /// The message of the UsageError `f` throws ("" if it throws none).
 template <typename F>
 std::string usage_error(F&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "";
+  return thrown_message<UsageError>(std::forward<F>(f));
 }
 
 }  // namespace attnbench::test_support
